@@ -1,0 +1,270 @@
+/**
+ * Query and control runit services from Deno programs. Works against any
+ * runsv that keeps runit's `supervise/` files: this project's and runit's own.
+ *
+ * Needs `--allow-read --allow-write --allow-ffi` (FFI opens the FIFOs without
+ * blocking, which Deno's file API cannot do).
+ *
+ * @example
+ * ```ts
+ * import { control, readStatus } from "./mod.ts";
+ *
+ * const web = readStatus("/etc/service/web");
+ * console.log(web.state, web.pid, web.uptime, web.log?.state);
+ *
+ * await control("/etc/service/web", "restart", { timeout: 7000 });
+ * ```
+ *
+ * @module
+ */
+
+import {
+  isNormallyUp,
+  openServiceDir,
+  probeStatus,
+  sendControl,
+  tookEffect,
+} from "./src/supervise/client.ts";
+import type { RunState } from "./src/supervise/status.ts";
+import { closeFd, Errno, errnoOf, now } from "./src/sys/mod.ts";
+
+export type { RunState } from "./src/supervise/status.ts";
+export { decodeStatus, encodeStatus, type ServiceStatus } from "./src/supervise/status.ts";
+
+/** The status of one supervised service (or of its log service). */
+export interface ServiceInfo {
+  /** The directory that was asked about. */
+  dir: string;
+  /** down, run or finish. */
+  state: RunState;
+  /** The pid of `./run` (or `./finish`), undefined when none runs. */
+  pid: number | undefined;
+  /** When the state last changed. */
+  since: Date;
+  /** Whole seconds since then, as sv prints. */
+  uptime: number;
+  /** Stopped by `pause` and not continued. */
+  paused: boolean;
+  /** What the supervisor has been told: up or down (exit shows as down). */
+  want: "up" | "down";
+  /** A TERM was sent and the process has not exited since. */
+  gotTerm: boolean;
+  /** False when a `down` file makes the service start only on request. */
+  normallyUp: boolean;
+  /** The log service, when `log/` exists and is supervised. */
+  log?: ServiceInfo;
+}
+
+/** No supervisor (runsv) is running for this directory. */
+export class NotSupervisedError extends Error {
+  /** The directory. */
+  readonly dir: string;
+
+  /**
+   * @example
+   * ```ts
+   * import { NotSupervisedError } from "./mod.ts";
+   * new NotSupervisedError("/etc/service/web").message;
+   * // "/etc/service/web: runsv not running"
+   * ```
+   */
+  constructor(dir: string) {
+    super(`${dir}: runsv not running`);
+    this.name = "NotSupervisedError";
+    this.dir = dir;
+  }
+}
+
+/** The directory or its supervise/ files could not be read. */
+export class ServiceError extends Error {
+  /**
+   * @example
+   * ```ts
+   * import { ServiceError } from "./mod.ts";
+   * new ServiceError("web: unable to open supervise/ok: access denied");
+   * ```
+   */
+  constructor(message: string) {
+    super(message);
+    this.name = "ServiceError";
+  }
+}
+
+function statusAt(dir: string, dirFd: number, nowSec: number): ServiceInfo {
+  const probe = probeStatus(dirFd);
+  if (probe.kind === "not-running") throw new NotSupervisedError(dir);
+  if (probe.kind === "error") throw new ServiceError(`${dir}: ${probe.message}`);
+  const { status } = probe;
+  return {
+    dir,
+    state: status.state,
+    pid: status.pid || undefined,
+    since: new Date(status.sec * 1000 + Math.floor(status.nsec / 1e6)),
+    uptime: Math.max(0, nowSec - status.sec),
+    paused: status.paused,
+    want: status.want,
+    gotTerm: status.gotTerm,
+    normallyUp: isNormallyUp(dirFd),
+  };
+}
+
+function openDir(dir: string, options: { dirFd?: number } = {}): number {
+  try {
+    return openServiceDir(dir, options);
+  } catch (error) {
+    throw new ServiceError(`${dir}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The status of the service in `dir`, with its log service's when it has
+ * one. Throws {@link NotSupervisedError} when no runsv runs there.
+ *
+ * @example
+ * ```ts
+ * import { readStatus } from "./mod.ts";
+ * const { state, pid, uptime } = readStatus("/etc/service/web");
+ * ```
+ */
+export function readStatus(dir: string): ServiceInfo {
+  const dirFd = openDir(dir);
+  try {
+    const nowSec = now().sec;
+    const info = statusAt(dir, dirFd, nowSec);
+    let logFd: number | undefined;
+    try {
+      logFd = openServiceDir("log", { dirFd });
+    } catch (error) {
+      if (errnoOf(error) !== Errno.ENOENT) throw new ServiceError(`${dir}/log: unable to open`);
+    }
+    if (logFd !== undefined) {
+      try {
+        info.log = statusAt(`${dir}/log`, logFd, nowSec);
+      } catch (error) {
+        if (!(error instanceof NotSupervisedError)) throw error;
+      } finally {
+        closeFd(logFd);
+      }
+    }
+    return info;
+  } finally {
+    closeFd(dirFd);
+  }
+}
+
+/**
+ * Whether a runsv supervises `dir` now.
+ *
+ * @example
+ * ```ts
+ * import { isSupervised } from "./mod.ts";
+ * if (!isSupervised("/etc/service/web")) console.log("start runsvdir first");
+ * ```
+ */
+export function isSupervised(dir: string): boolean {
+  const dirFd = openDir(dir);
+  try {
+    return probeStatus(dirFd).kind !== "not-running";
+  } finally {
+    closeFd(dirFd);
+  }
+}
+
+/** A command for {@link control}: sv's names. */
+export type Command =
+  | "up"
+  | "down"
+  | "once"
+  | "pause"
+  | "cont"
+  | "hup"
+  | "alarm"
+  | "interrupt"
+  | "quit"
+  | "usr1"
+  | "usr2"
+  | "term"
+  | "kill"
+  | "exit"
+  | "restart";
+
+/** The control characters of each command, as sv sends them. */
+const CHARACTERS: Record<Command, string> = {
+  up: "u",
+  down: "d",
+  once: "o",
+  pause: "p",
+  cont: "c",
+  hup: "h",
+  alarm: "a",
+  interrupt: "i",
+  quit: "q",
+  usr1: "1",
+  usr2: "2",
+  term: "t",
+  kill: "k",
+  exit: "x",
+  restart: "tcu",
+};
+
+/** Options for {@link control}. */
+export interface ControlOptions {
+  /** Wait up to this many ms for the command to take effect (default: do not wait). */
+  timeout?: number;
+  /** Send to the log service (`dir/log`) instead. */
+  log?: boolean;
+}
+
+/**
+ * Send a command to the service in `dir`; with `timeout`, wait until it has
+ * taken effect (by sv's rules) and resolve with the new status. Rejects with
+ * {@link NotSupervisedError}, {@link ServiceError}, or a timeout error.
+ * After `exit`, resolves with the last status seen before runsv went away.
+ *
+ * @example
+ * ```ts
+ * import { control } from "./mod.ts";
+ * const info = await control("/etc/service/web", "down", { timeout: 7000 });
+ * info.state; // "down"
+ * ```
+ */
+export async function control(
+  dir: string,
+  command: Command,
+  options: ControlOptions = {},
+): Promise<ServiceInfo> {
+  const target = options.log ? `${dir}/log` : dir;
+  const acts = CHARACTERS[command];
+  const since = now().sec;
+  const dirFd = openDir(target);
+  let last: ServiceInfo;
+  try {
+    last = statusAt(target, dirFd, since);
+    const result = sendControl(dirFd, acts);
+    if (result === "not-running") throw new NotSupervisedError(target);
+    if (result !== "sent") throw new ServiceError(`${target}: ${result.error}`);
+  } finally {
+    closeFd(dirFd);
+  }
+  if (options.timeout === undefined) return last;
+  const deadline = Date.now() + options.timeout;
+  for (;;) {
+    const dirFd = openDir(target);
+    try {
+      const probe = probeStatus(dirFd);
+      if (probe.kind === "not-running") {
+        if (acts === "x") return last;
+        throw new NotSupervisedError(target);
+      }
+      if (probe.kind === "error") throw new ServiceError(`${target}: ${probe.message}`);
+      last = statusAt(target, dirFd, now().sec);
+      if ([...acts].every((act) => tookEffect(act, probe.status, { since }))) return last;
+    } finally {
+      closeFd(dirFd);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timeout: ${target}: ${command} has not taken effect`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The reaper: one SIGCHLD listener collects every child with
+ * waitpid(-1, WNOHANG) and hands each exit to whoever started it. Safe
+ * because every child of a supervisor comes from the one spawn path; a child
+ * nobody claims (an orphan re-parented to a PID 1) is simply reaped.
+ *
+ * @module
+ */
+
+import { reapOne, spawn, type SpawnOptions } from "../sys/mod.ts";
+
+/** Called with the raw wait status when a child exits. */
+export type ExitHandler = (status: number) => void;
+
+/**
+ * Starts children and reports their exits.
+ *
+ * @example
+ * ```ts
+ * import { Children } from "./children.ts";
+ * const children = new Children();
+ * children.start(["/bin/true"], {}, (status) => console.log("exited", status));
+ * ```
+ */
+export class Children {
+  #handlers = new Map<number, ExitHandler>();
+  #listener = () => this.reap();
+  #listening = false;
+  /** Orphans reaped that nobody started (PID 1 duty). */
+  orphans = 0;
+
+  constructor() {
+    // Listen before the first spawn: a child that exits at once must not
+    // wait for the next signal to be noticed.
+    Deno.addSignalListener("SIGCHLD", this.#listener);
+    this.#listening = true;
+  }
+
+  /** Start a child; `onExit` is called once with its wait status. */
+  start(argv: readonly string[], options: SpawnOptions, onExit: ExitHandler): number {
+    const pid = spawn(argv, options);
+    this.#handlers.set(pid, onExit);
+    return pid;
+  }
+
+  /** Start a child and wait for its wait status. */
+  run(argv: readonly string[], options: SpawnOptions): Promise<number> {
+    const { promise, resolve } = Promise.withResolvers<number>();
+    this.start(argv, options, resolve);
+    return promise;
+  }
+
+  /** How many started children have not been reaped. */
+  get running(): number {
+    return this.#handlers.size;
+  }
+
+  /** Collect every exited child now. */
+  reap(): void {
+    for (;;) {
+      const exited = reapOne(-1);
+      if (!exited) return;
+      const handler = this.#handlers.get(exited.pid);
+      if (!handler) {
+        this.orphans++;
+        continue;
+      }
+      this.#handlers.delete(exited.pid);
+      handler(exited.status);
+    }
+  }
+
+  /** Stop listening for SIGCHLD. */
+  close(): void {
+    if (!this.#listening) return;
+    Deno.removeSignalListener("SIGCHLD", this.#listener);
+    this.#listening = false;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * runsv(8): supervise one service directory and its optional log service.
+ *
+ * @module
+ */
+
+import { Children, Reactor } from "./reactor/mod.ts";
+import { Supervisor, SupervisorFatal } from "./supervise/supervisor.ts";
+import { usage, writeErr } from "./cli/output.ts";
+import type { AppletContext } from "./cli/applets.ts";
+
+/**
+ * Run runsv with its command-line arguments; resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * import { main } from "./runsv.ts";
+ * const code = await main(["/etc/sv/web"], { program: "runsv", argv0: "runsv" });
+ * ```
+ */
+export async function main(args: string[], context: AppletContext): Promise<number> {
+  if (args.length !== 1) usage(context.argv0, { args: " dir", code: 1 });
+  const reactor = new Reactor();
+  const children = new Children();
+  const supervisor = new Supervisor(args[0], {
+    reactor,
+    children,
+    report: (line) => writeErr(`${line}\n`),
+  });
+  try {
+    supervisor.open();
+  } catch (error) {
+    if (!(error instanceof SupervisorFatal)) throw error;
+    writeErr(`${error.message}\n`);
+    return 111;
+  }
+  Deno.addSignalListener("SIGTERM", () => supervisor.exit());
+  reactor.run();
+  await supervisor.exited;
+  return 0;
+}

@@ -1,0 +1,208 @@
+/**
+ * The client side of `supervise/`: is a supervisor running, what is the
+ * status, send control characters. Used by `sv` and by the library API; works
+ * against runit's runsv and ours alike, because both speak these files.
+ *
+ * @module
+ */
+
+import {
+  AT_FDCWD,
+  closeFd,
+  Errno,
+  errnoOf,
+  O,
+  openAt,
+  readFd,
+  statAt,
+  SysError,
+  writeFd,
+} from "../sys/mod.ts";
+import { decodeStatus, type ServiceStatus, STATUS_SIZE } from "./status.ts";
+
+/** The outcome of asking a service directory for its status. */
+export type Probe =
+  | { kind: "status"; status: ServiceStatus }
+  | { kind: "not-running" }
+  | { kind: "error"; message: string };
+
+/**
+ * Open a service directory the way `sv` enters it (search permission is
+ * enough). Throws {@link SysError} "unable to change to service directory".
+ *
+ * @example
+ * ```ts
+ * import { openServiceDir } from "./client.ts";
+ * const dirFd = openServiceDir("/etc/service/web");
+ * ```
+ */
+export function openServiceDir(path: string, options: { dirFd?: number } = {}): number {
+  return openAt(options.dirFd ?? AT_FDCWD, path, {
+    flags: O.PATH | O.DIRECTORY | O.CLOEXEC,
+    what: "change to service directory",
+  });
+}
+
+/**
+ * Read the status of the service whose directory descriptor is `dirFd`
+ * (`prefix` "log/" for its log service), as sv's svstatus_get does.
+ *
+ * @example
+ * ```ts
+ * import { openServiceDir, probeStatus } from "./client.ts";
+ * const probe = probeStatus(openServiceDir("/etc/service/web"));
+ * if (probe.kind === "status") console.log(probe.status.pid);
+ * ```
+ */
+export function probeStatus(dirFd: number, options: { prefix?: string } = {}): Probe {
+  const prefix = options.prefix ?? "";
+  let fd: number;
+  try {
+    fd = openAt(dirFd, `${prefix}supervise/ok`, {
+      flags: O.WRONLY | O.NONBLOCK | O.CLOEXEC,
+      what: "open supervise/ok",
+    });
+  } catch (error) {
+    if (errnoOf(error) === Errno.ENXIO) return { kind: "not-running" };
+    return { kind: "error", message: (error as Error).message };
+  }
+  closeFd(fd);
+  try {
+    fd = openAt(dirFd, `${prefix}supervise/status`, {
+      flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC,
+      what: "open supervise/status",
+    });
+  } catch (error) {
+    return { kind: "error", message: (error as Error).message };
+  }
+  const buffer = new Uint8Array(STATUS_SIZE);
+  let n: number;
+  try {
+    n = readFd(fd, buffer);
+  } catch (error) {
+    return {
+      kind: "error",
+      message: new SysError("read supervise/status", errnoOf(error)).message,
+    };
+  } finally {
+    closeFd(fd);
+  }
+  if (n !== STATUS_SIZE) {
+    return { kind: "error", message: "unable to read supervise/status: bad format" };
+  }
+  return { kind: "status", status: decodeStatus(buffer) };
+}
+
+/**
+ * Whether the service starts by default: no `down` file. Throws
+ * {@link SysError} when `down` cannot be checked.
+ *
+ * @example
+ * ```ts
+ * import { isNormallyUp, openServiceDir } from "./client.ts";
+ * isNormallyUp(openServiceDir("/etc/service/web"));
+ * ```
+ */
+export function isNormallyUp(dirFd: number, options: { prefix?: string } = {}): boolean {
+  return statAt(dirFd, `${options.prefix ?? ""}down`) === undefined;
+}
+
+/** The outcome of writing to `supervise/control`. */
+export type SendResult = "sent" | "not-running" | { error: string };
+
+/**
+ * Write control characters to `supervise/control` without blocking.
+ *
+ * @example
+ * ```ts
+ * import { openServiceDir, sendControl } from "./client.ts";
+ * sendControl(openServiceDir("/etc/service/web"), "tcu");
+ * ```
+ */
+export function sendControl(
+  dirFd: number,
+  commands: string,
+  options: { prefix?: string } = {},
+): SendResult {
+  let fd: number;
+  try {
+    fd = openAt(dirFd, `${options.prefix ?? ""}supervise/control`, {
+      flags: O.WRONLY | O.NONBLOCK | O.CLOEXEC,
+      what: "open supervise/control",
+    });
+  } catch (error) {
+    if (errnoOf(error) === Errno.ENXIO) return "not-running";
+    return { error: (error as Error).message };
+  }
+  try {
+    const bytes = new TextEncoder().encode(commands);
+    if (writeFd(fd, bytes) !== bytes.length) {
+      return { error: "unable to write to supervise/control: temporary failure" };
+    }
+    return "sent";
+  } catch (error) {
+    return { error: new SysError("write to supervise/control", errnoOf(error)).message };
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/**
+ * Whether control character `act` has taken effect, by sv's rules (`since`:
+ * Unix seconds when the command was sent). `x` never has while a
+ * supervisor answers. The `./check` script is not consulted here; see
+ * {@link checkScriptApplies}.
+ *
+ * @example
+ * ```ts
+ * import { tookEffect } from "./client.ts";
+ * tookEffect("d", {
+ *   sec: 0, nsec: 0, pid: 0, paused: false, want: "down", gotTerm: false, state: "down",
+ * }, { since: 0 }); // true
+ * ```
+ */
+export function tookEffect(
+  act: string,
+  status: ServiceStatus,
+  options: { since: number },
+): boolean {
+  const { pid, state } = status;
+  switch (act) {
+    case "x":
+      return false;
+    case "u":
+      return pid !== 0 && state === "run";
+    case "d":
+      return pid === 0 && state === "down";
+    case "t":
+    case "k":
+      if (!pid && status.want === "down") return true;
+      return !(options.since > status.sec || !pid || status.gotTerm);
+    case "o":
+      return !((!pid && options.since > status.sec) || (pid && status.want !== "down"));
+    case "p":
+      return !(pid && !status.paused);
+    case "c":
+      return !(pid && status.paused);
+    default:
+      return true;
+  }
+}
+
+/**
+ * Whether sv runs `./check` before calling `act` done: for `u`, and for `t`
+ * and `k` unless the service is down and wanted down.
+ *
+ * @example
+ * ```ts
+ * import { checkScriptApplies } from "./client.ts";
+ * checkScriptApplies("u", {
+ *   sec: 0, nsec: 0, pid: 1, paused: false, want: "up", gotTerm: false, state: "run",
+ * }); // true
+ * ```
+ */
+export function checkScriptApplies(act: string, status: ServiceStatus): boolean {
+  if (act === "u") return true;
+  if (act === "t" || act === "k") return !(!status.pid && status.want === "down");
+  return false;
+}

@@ -1,0 +1,612 @@
+/**
+ * One supervised directory: `./run` (and `./finish`), and `log/run` when
+ * `log/` exists, with runit's runsv(8) semantics and its `supervise/` files.
+ *
+ * `runsv DIR` runs one of these; runsvdir runs many in one process. Nothing
+ * here blocks: where runsv waits (for a `control/X` script, or its one-second
+ * pause), this code awaits, and each directory's events are handled one at a
+ * time, in order, on its own queue, so no directory can delay another.
+ *
+ * Files are reached through a descriptor of the directory, so a service keeps
+ * working when its directory is renamed, as runsv does by living in it.
+ *
+ * @module
+ */
+
+import {
+  AT_FDCWD,
+  closeFd,
+  errnoOf,
+  errorText,
+  exitCode,
+  type FileStat,
+  LOCK,
+  makeDirAt,
+  makeFifoAt,
+  makePipe,
+  now,
+  O,
+  openAt,
+  readFd,
+  readLinkAt,
+  replaceFileAt,
+  S,
+  sendSignal,
+  SIG,
+  statAt,
+  SysError,
+  type Timestamp,
+  tryLock,
+} from "../sys/mod.ts";
+import type { Children, Reactor } from "../reactor/mod.ts";
+import { encodeStatus, formatStat, type RunState, type Want } from "./status.ts";
+
+/** A setup failure that ends this directory's supervisor (runsv exits 111). */
+export class SupervisorFatal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SupervisorFatal";
+  }
+}
+
+/** Where a supervisor runs and how it reports. */
+export interface SupervisorOptions {
+  /** The reactor that watches the control FIFOs. */
+  reactor: Reactor;
+  /** The reaper that starts and collects children. */
+  children: Children;
+  /** Give `./run`, `./finish` and `log/run` each a new session (runsvdir -P). */
+  newSession?: boolean;
+  /** Where `runsv NAME: warning: …` lines go; stderr by default. */
+  report?: (line: string) => void;
+}
+
+interface Unit {
+  isLog: boolean;
+  /** Path prefix of this unit's supervise files, relative to the service dir. */
+  prefix: "" | "log/";
+  dirFd: number;
+  pid: number;
+  state: RunState;
+  want: Want;
+  paused: boolean;
+  gotTerm: boolean;
+  start: Timestamp;
+  wstat: number;
+  writtenPid: number | undefined;
+  notBefore: number;
+  /** `u` or `o` arrived during the pause: start once it is over. */
+  startPending: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  lockFd: number;
+  controlFd: number;
+  okFd: number;
+}
+
+const encoder = new TextEncoder();
+const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
+
+function newUnit(isLog: boolean): Unit {
+  return {
+    isLog,
+    prefix: isLog ? "log/" : "",
+    dirFd: -1,
+    pid: 0,
+    state: "down",
+    want: "up",
+    paused: false,
+    gotTerm: false,
+    start: now(),
+    wstat: 0,
+    writtenPid: undefined,
+    notBefore: 0,
+    startPending: false,
+    timer: undefined,
+    lockFd: -1,
+    controlFd: -1,
+    okFd: -1,
+  };
+}
+
+function isDirectory(stat: FileStat | undefined): boolean {
+  return stat !== undefined && (stat.mode & S.IFMT) === S.IFDIR;
+}
+
+/**
+ * Supervises one service directory.
+ *
+ * @example
+ * ```ts
+ * import { Supervisor } from "./supervisor.ts";
+ * import { Children, Reactor } from "../reactor/mod.ts";
+ * const reactor = new Reactor();
+ * const supervisor = new Supervisor("/etc/sv/web", { reactor, children: new Children() });
+ * supervisor.open(); // throws SupervisorFatal like runsv's fatal errors
+ * reactor.run();
+ * await supervisor.exited; // after `sv exit /etc/sv/web`
+ * ```
+ */
+export class Supervisor {
+  /** The directory as named by the caller; used in messages. */
+  readonly name: string;
+  /** Resolves once the service and its log are down after `x` (runsv exits 0). */
+  readonly exited: Promise<void>;
+  #resolveExited: () => void;
+  #options: SupervisorOptions;
+  #serviceFd = -1;
+  #main = newUnit(false);
+  #log: Unit | undefined;
+  #logPipe: [number, number] | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(name: string, options: SupervisorOptions) {
+    this.name = name;
+    this.#options = options;
+    const { promise, resolve } = Promise.withResolvers<void>();
+    this.exited = promise;
+    this.#resolveExited = resolve;
+  }
+
+  /** The service directory's descriptor (valid after {@link open}). */
+  get dirFd(): number {
+    return this.#serviceFd;
+  }
+
+  /** pids of `./run`/`./finish` and `log/run` that are running now. */
+  get pids(): number[] {
+    return [this.#main.pid, this.#log?.pid ?? 0].filter((pid) => pid > 0);
+  }
+
+  /**
+   * Take over the directory, as runsv's start-up does: the lock, the FIFOs,
+   * the first status. Throws {@link SupervisorFatal} with runsv's message.
+   */
+  open(options: { dirFd?: number } = {}): void {
+    try {
+      this.#serviceFd = options.dirFd ?? openAt(AT_FDCWD, this.name, {
+        flags: DIRECTORY,
+        what: "change to directory",
+      });
+      this.#setup();
+    } catch (error) {
+      this.close();
+      if (error instanceof SupervisorFatal) throw error;
+      if (error instanceof SysError) {
+        throw new SupervisorFatal(`runsv ${this.name}: fatal: ${error.message}`);
+      }
+      throw error;
+    }
+    this.#schedule(() => {});
+  }
+
+  #setup(): void {
+    const dir = this.#serviceFd;
+    if (statAt(dir, "down") !== undefined) this.#main.want = "down";
+    this.#main.dirFd = dir;
+    let logStat: FileStat | undefined;
+    try {
+      logStat = statAt(dir, "log");
+    } catch (error) {
+      this.#warn(`unable to stat() ./log: : ${errorText(errnoOf(error))}`);
+    }
+    if (logStat !== undefined && !isDirectory(logStat)) {
+      this.#warn("./log: not a directory.");
+    } else if (logStat !== undefined) {
+      const log = newUnit(true);
+      log.dirFd = openAt(dir, "log", { flags: DIRECTORY, what: "change directory to ./log" });
+      if (statAt(dir, "log/down") !== undefined) log.want = "down";
+      this.#log = log;
+      this.#logPipe = makePipe();
+    }
+    this.#makeSuperviseDir(this.#main);
+    this.#main.lockFd = this.#openLock(this.#main);
+    if (this.#log) {
+      this.#makeSuperviseDir(this.#log);
+      this.#log.lockFd = this.#openLock(this.#log);
+    }
+    this.#openControl(this.#main);
+    this.#updateStatus(this.#main);
+    if (this.#log) {
+      this.#openControl(this.#log);
+      this.#updateStatus(this.#log);
+    }
+    this.#openOk(this.#main);
+    if (this.#log) this.#openOk(this.#log);
+    for (const unit of this.#units()) {
+      this.#options.reactor.watch(unit.controlFd, () => this.#onControlReadable(unit));
+    }
+  }
+
+  /** A dangling `supervise` symlink gets its target created, as runsv does. */
+  #makeSuperviseDir(unit: Unit): void {
+    const where = unit.isLog ? "./log/supervise" : "./supervise";
+    try {
+      if (makeDirAt(unit.dirFd, "supervise", 0o700)) return;
+    } catch {
+      // runsv ignores mkdir errors; opening the lock reports the real problem.
+    }
+    let target: string | undefined;
+    try {
+      target = readLinkAt(unit.dirFd, "supervise");
+    } catch (error) {
+      throw new SupervisorFatal(
+        `runsv ${this.name}: fatal: unable to readlink ${where}: ${errorText(errnoOf(error))}`,
+      );
+    }
+    if (target !== undefined) {
+      try {
+        makeDirAt(unit.dirFd, target, 0o700);
+      } catch {
+        // runsv ignores this; opening the lock below reports the real problem.
+      }
+    }
+  }
+
+  #openLock(unit: Unit): number {
+    const path = `${unit.prefix}supervise/lock`;
+    const fd = openAt(this.#serviceFd, path, {
+      flags: O.WRONLY | O.APPEND | O.CREAT | O.NONBLOCK | O.CLOEXEC,
+      mode: 0o600,
+      what: `open ${path}`,
+    });
+    let locked: boolean;
+    try {
+      locked = tryLock(fd, LOCK.EX);
+    } catch (error) {
+      closeFd(fd);
+      throw new SysError(`lock ${path}`, errnoOf(error));
+    }
+    if (!locked) {
+      closeFd(fd);
+      throw new SysError(`lock ${path}`, 11);
+    }
+    return fd;
+  }
+
+  #openControl(unit: Unit): void {
+    const path = `${unit.prefix}supervise/control`;
+    makeFifoAt(this.#serviceFd, path, 0o600);
+    const stat = statAt(this.#serviceFd, path);
+    if (stat === undefined) throw new SysError(`stat ${path}`, 2);
+    if ((stat.mode & S.IFMT) !== S.IFIFO) {
+      throw new SupervisorFatal(`runsv ${this.name}: fatal: ${path} exists but is not a fifo`);
+    }
+    // Read and write in one descriptor: the FIFO never reports end of file.
+    unit.controlFd = openAt(this.#serviceFd, path, {
+      flags: O.RDWR | O.NONBLOCK | O.CLOEXEC,
+      what: `open ${path}`,
+    });
+  }
+
+  #openOk(unit: Unit): void {
+    const path = `${unit.prefix}supervise/ok`;
+    makeFifoAt(this.#serviceFd, path, 0o600);
+    unit.okFd = openAt(this.#serviceFd, path, {
+      flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC,
+      what: `read ${path}`,
+    });
+  }
+
+  *#units(): Generator<Unit> {
+    yield this.#main;
+    if (this.#log) yield this.#log;
+  }
+
+  /** Act as on `x` (runsv's SIGTERM). */
+  exit(): void {
+    this.#schedule(() => this.#control(this.#main, "x"));
+  }
+
+  /** Queue control characters as if written to `supervise/control`. */
+  send(commands: string, options: { log?: boolean } = {}): void {
+    const unit = options.log ? this.#log : this.#main;
+    if (!unit) return;
+    for (const command of commands) this.#schedule(() => this.#control(unit, command));
+  }
+
+  /** Release every descriptor; children are left as they are. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const unit of this.#units()) {
+      if (unit.timer !== undefined) clearTimeout(unit.timer);
+      if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
+      for (const fd of [unit.controlFd, unit.okFd, unit.lockFd]) closeFd(fd);
+      if (unit.isLog) closeFd(unit.dirFd);
+    }
+    this.#closeLogPipe();
+    closeFd(this.#serviceFd);
+  }
+
+  #closeLogPipe(): void {
+    if (!this.#logPipe) return;
+    closeFd(this.#logPipe[0]);
+    closeFd(this.#logPipe[1]);
+    this.#logPipe = undefined;
+  }
+
+  #warn(message: string): void {
+    const line = `runsv ${this.name}: warning: ${message}`;
+    (this.#options.report ?? ((text: string) => console.error(text)))(line);
+  }
+
+  /**
+   * Run `step`, then runsv's loop body (start what should run, check for
+   * exit), after everything queued before it.
+   */
+  #schedule(step: () => void | Promise<void>): void {
+    this.#queue = this.#queue.then(async () => {
+      if (this.#closed) return;
+      try {
+        await step();
+        await this.#reconcile();
+      } catch (error) {
+        this.#warn(error instanceof Error ? error.message : String(error));
+      }
+    });
+  }
+
+  #onControlReadable(unit: Unit): void {
+    const buffer = new Uint8Array(64);
+    for (;;) {
+      const n = readFd(unit.controlFd, buffer);
+      if (n <= 0) return;
+      for (const byte of buffer.subarray(0, n)) {
+        const command = String.fromCharCode(byte);
+        this.#schedule(() => this.#control(unit, command));
+      }
+    }
+  }
+
+  /** runsv's loop: start the log, then the service, then consider exiting. */
+  async #reconcile(): Promise<void> {
+    const log = this.#log;
+    if (log && !log.pid && (log.want === "up" || log.startPending) && this.#pauseOver(log)) {
+      await this.#startUnit(log);
+    }
+    const main = this.#main;
+    const wanted = main.want === "up" || main.state === "finish" || main.startPending;
+    if (!main.pid && wanted && this.#pauseOver(main)) await this.#startUnit(main);
+    if (main.want === "exit" && main.state === "down") {
+      if (!log || !log.pid) {
+        this.close();
+        this.#resolveExited();
+        return;
+      }
+      if (log.want !== "exit") {
+        log.want = "exit";
+        this.#updateStatus(log);
+        // The logger sees end of input once the service's side is gone too.
+        this.#closeLogPipe();
+      }
+    }
+  }
+
+  /** False while the one-second pause after a quick exit lasts (and arms a wake-up). */
+  #pauseOver(unit: Unit): boolean {
+    const wait = unit.notBefore - Date.now();
+    if (wait <= 0) return true;
+    if (unit.timer === undefined) {
+      unit.timer = setTimeout(() => {
+        unit.timer = undefined;
+        this.#schedule(() => {});
+      }, wait);
+    }
+    return false;
+  }
+
+  async #startUnit(unit: Unit): Promise<void> {
+    unit.startPending = false;
+    let argv: string[];
+    if (unit.state === "finish") {
+      const code = exitCode(unit.wstat);
+      argv = ["./finish", String(code), String(unit.wstat & 0xff)];
+    } else {
+      argv = ["./run"];
+      await this.#custom(unit, "u");
+    }
+    if (unit.pid !== 0) await this.#stopService(unit);
+    const dup: Array<[number, number]> = [];
+    if (this.#logPipe) dup.push(unit.isLog ? [0, this.#logPipe[0]] : [1, this.#logPipe[1]]);
+    if (unit.state !== "finish") {
+      unit.start = now();
+      unit.state = "run";
+    }
+    unit.paused = false;
+    unit.gotTerm = false;
+    try {
+      unit.pid = this.#options.children.start(argv, {
+        cwdFd: unit.dirFd,
+        dup,
+        newSession: this.#options.newSession,
+      }, (status) => this.#schedule(() => this.#onExit(unit, status)));
+    } catch (error) {
+      // runsv's child would print this and exit 111: report it, then treat
+      // it as that exit (finish gets "111 0", then the one-second pause).
+      const what = unit.isLog ? `log/${argv[0]}` : argv[0];
+      this.#warn(`unable to start ${what}: ${errorText(errnoOf(error))}`);
+      unit.pid = 0;
+      this.#updateStatus(unit);
+      this.#onExit(unit, 111 << 8);
+      return;
+    }
+    this.#updateStatus(unit);
+  }
+
+  #onExit(unit: Unit, status: number): void {
+    unit.pid = 0;
+    unit.wstat = status;
+    unit.gotTerm = false;
+    if (!unit.isLog && unit.state !== "finish" && this.#finishExists()) {
+      unit.state = "finish";
+      this.#updateStatus(unit);
+      return;
+    }
+    unit.state = "down";
+    const deadline = unit.start.sec * 1000 + unit.start.nsec / 1e6 + 1000;
+    unit.start = now();
+    this.#updateStatus(unit);
+    if (Date.now() < deadline) unit.notBefore = Date.now() + 1000;
+  }
+
+  #finishExists(): boolean {
+    try {
+      closeFd(openAt(this.#serviceFd, "finish", { flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Run `control/C` if it is executable: true when it exited 0. */
+  async #custom(unit: Unit, command: string): Promise<boolean> {
+    if (unit.isLog) return false;
+    const path = `control/${command}`;
+    let stat: FileStat | undefined;
+    try {
+      stat = statAt(this.#serviceFd, path);
+    } catch (error) {
+      this.#warn(`unable to stat ${path}: ${errorText(errnoOf(error))}`);
+      return false;
+    }
+    if (!stat || !(stat.mode & S.IXUSR)) return false;
+    try {
+      const status = await this.#options.children.run([path, unit.pid ? String(unit.pid) : ""], {
+        cwdFd: this.#serviceFd,
+        dup: this.#logPipe ? [[1, this.#logPipe[1]]] : [],
+      });
+      return exitCode(status) === 0;
+    } catch (error) {
+      this.#warn(`unable to run ${path}: ${errorText(errnoOf(error))}`);
+      return false;
+    }
+  }
+
+  #signal(unit: Unit, signal: number): void {
+    if (unit.pid > 0) sendSignal(unit.pid, signal);
+  }
+
+  async #stopService(unit: Unit): Promise<void> {
+    if (unit.pid && !(await this.#custom(unit, "t"))) {
+      this.#signal(unit, SIG.TERM);
+      unit.gotTerm = true;
+      this.#updateStatus(unit);
+    }
+    if (unit.want === "down") {
+      this.#signal(unit, SIG.CONT);
+      await this.#custom(unit, "d");
+      return;
+    }
+    if (unit.want === "exit") {
+      this.#signal(unit, SIG.CONT);
+      await this.#custom(unit, "x");
+    }
+  }
+
+  async #signalUnlessCustom(unit: Unit, command: string, signal: number): Promise<void> {
+    if (unit.state === "run" && !(await this.#custom(unit, command))) this.#signal(unit, signal);
+  }
+
+  /** One control character, exactly as runsv's ctrl(). */
+  async #control(unit: Unit, command: string): Promise<void> {
+    switch (command) {
+      case "d":
+        unit.want = "down";
+        unit.startPending = false;
+        this.#updateStatus(unit);
+        if (unit.state === "run") await this.#stopService(unit);
+        break;
+      case "u":
+        unit.want = "up";
+        this.#updateStatus(unit);
+        if (unit.state === "down") await this.#startWhenDue(unit);
+        break;
+      case "x":
+        if (unit.isLog) break;
+        unit.want = "exit";
+        unit.startPending = false;
+        this.#updateStatus(unit);
+        if (unit.state === "run") await this.#stopService(unit);
+        break;
+      case "t":
+        if (unit.state === "run") await this.#stopService(unit);
+        break;
+      case "k":
+        await this.#signalUnlessCustom(unit, "k", SIG.KILL);
+        unit.state = "down";
+        break;
+      case "p":
+        await this.#signalUnlessCustom(unit, "p", SIG.STOP);
+        unit.paused = true;
+        this.#updateStatus(unit);
+        break;
+      case "c":
+        await this.#signalUnlessCustom(unit, "c", SIG.CONT);
+        unit.paused = false;
+        this.#updateStatus(unit);
+        break;
+      case "o":
+        unit.want = "down";
+        this.#updateStatus(unit);
+        if (unit.state === "down") await this.#startWhenDue(unit);
+        break;
+      case "a":
+        await this.#signalUnlessCustom(unit, "a", SIG.ALRM);
+        break;
+      case "h":
+        await this.#signalUnlessCustom(unit, "h", SIG.HUP);
+        break;
+      case "i":
+        await this.#signalUnlessCustom(unit, "i", SIG.INT);
+        break;
+      case "q":
+        await this.#signalUnlessCustom(unit, "q", SIG.QUIT);
+        break;
+      case "1":
+        await this.#signalUnlessCustom(unit, "1", SIG.USR1);
+        break;
+      case "2":
+        await this.#signalUnlessCustom(unit, "2", SIG.USR2);
+        break;
+    }
+  }
+
+  /**
+   * `u` and `o` start a down service at once, like runsv, unless its pid is
+   * still set (after `k`, until reaped) or the one-second pause still runs.
+   */
+  async #startWhenDue(unit: Unit): Promise<void> {
+    if (unit.pid !== 0) return;
+    if (this.#pauseOver(unit)) await this.#startUnit(unit);
+    else unit.startPending = true;
+  }
+
+  /** Write pid (when changed), stat and status, each atomically. */
+  #updateStatus(unit: Unit): void {
+    const dir = this.#serviceFd;
+    const base = `${unit.prefix}supervise/`;
+    try {
+      if (unit.writtenPid !== unit.pid) {
+        replaceFileAt(dir, `${base}pid`, encoder.encode(unit.pid ? `${unit.pid}\n` : ""));
+        unit.writtenPid = unit.pid;
+      }
+      replaceFileAt(dir, `${base}stat`, encoder.encode(`${formatStat(unit)}\n`));
+      replaceFileAt(
+        dir,
+        `${base}status`,
+        encodeStatus({
+          sec: unit.start.sec,
+          nsec: unit.start.nsec,
+          pid: unit.pid,
+          paused: unit.paused,
+          want: unit.want === "up" ? "up" : "down",
+          gotTerm: unit.gotTerm,
+          state: unit.state,
+        }),
+      );
+    } catch (error) {
+      this.#warn(error instanceof Error ? error.message : String(error));
+    }
+  }
+}

@@ -1,0 +1,375 @@
+/**
+ * Descriptor-level file operations, relative to a directory descriptor so
+ * that a supervised directory keeps working when it is renamed (as runit's
+ * runsv does by living inside it with chdir).
+ *
+ * @module
+ */
+
+import { cstring, errno, libc } from "./libc.ts";
+import { Errno, SysError } from "./errno.ts";
+
+/** `dirfd` value meaning "relative to the current directory". */
+export const AT_FDCWD = -100;
+
+/** open(2) flags (Linux, x86_64 and aarch64 agree on these). */
+export const O = {
+  RDONLY: 0,
+  WRONLY: 1,
+  RDWR: 2,
+  CREAT: 0o100,
+  EXCL: 0o200,
+  NOCTTY: 0o400,
+  TRUNC: 0o1000,
+  APPEND: 0o2000,
+  NONBLOCK: 0o4000,
+  DIRECTORY: 0o200000,
+  NOFOLLOW: 0o400000,
+  CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
+} as const;
+
+/** File type bits of `st_mode`. */
+export const S = {
+  IFMT: 0o170000,
+  IFDIR: 0o040000,
+  IFREG: 0o100000,
+  IFIFO: 0o010000,
+  IFLNK: 0o120000,
+  IXUSR: 0o100,
+} as const;
+
+/** The parts of a stat result that this project uses. */
+export interface FileStat {
+  /** Type and permission bits. */
+  mode: number;
+  /** Device, as one number (major * 2^32 + minor), for identity only. */
+  dev: bigint;
+  /** Inode number. */
+  ino: bigint;
+  /** Size in bytes. */
+  size: number;
+  /** Modification time, seconds. */
+  mtimeSec: number;
+}
+
+/**
+ * open(2) relative to `dirfd`; throws {@link SysError} naming `path`.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, O, openAt, closeFd } from "./fs.ts";
+ * const fd = openAt(AT_FDCWD, "/dev/null", { flags: O.RDONLY | O.CLOEXEC });
+ * closeFd(fd);
+ * ```
+ */
+export function openAt(
+  dirfd: number,
+  path: string,
+  options: { flags: number; mode?: number; what?: string },
+): number {
+  const fd = libc().openat(dirfd, cstring(path), options.flags, options.mode ?? 0o644);
+  if (fd === -1) throw new SysError(options.what ?? `open ${path}`, errno());
+  return fd;
+}
+
+/**
+ * close(2), ignoring errors (there is nothing useful to do about them).
+ *
+ * @example
+ * ```ts
+ * import { closeFd } from "./fs.ts";
+ * closeFd(-1);
+ * ```
+ */
+export function closeFd(fd: number): void {
+  if (fd >= 0) libc().close(fd);
+}
+
+/**
+ * One read(2). Returns the byte count, 0 at end of file, or -1 when a
+ * non-blocking descriptor has nothing (EAGAIN); throws on other errors.
+ *
+ * @example
+ * ```ts
+ * import { readFd } from "./fs.ts";
+ * const n = readFd(0, new Uint8Array(64));
+ * ```
+ */
+export function readFd(fd: number, buffer: Uint8Array<ArrayBuffer>): number {
+  for (;;) {
+    const n = Number(libc().read(fd, buffer, BigInt(buffer.length)));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code === Errno.EINTR) continue;
+    if (code === Errno.EAGAIN) return -1;
+    throw new SysError("read", code);
+  }
+}
+
+/**
+ * One write(2): the count written, or -1 on EAGAIN; throws on other errors.
+ *
+ * @example
+ * ```ts
+ * import { writeFd } from "./fs.ts";
+ * writeFd(1, new TextEncoder().encode("hi\n"));
+ * ```
+ */
+export function writeFd(fd: number, bytes: Uint8Array<ArrayBuffer>): number {
+  for (;;) {
+    const n = Number(libc().write(fd, bytes, BigInt(bytes.length)));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code === Errno.EINTR) continue;
+    if (code === Errno.EAGAIN) return -1;
+    throw new SysError("write", code);
+  }
+}
+
+/**
+ * Write all of `bytes` to a blocking descriptor.
+ *
+ * @example
+ * ```ts
+ * import { writeAll } from "./fs.ts";
+ * writeAll(2, new TextEncoder().encode("warning\n"));
+ * ```
+ */
+export function writeAll(fd: number, bytes: Uint8Array<ArrayBuffer>): void {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const n = writeFd(fd, bytes.subarray(offset));
+    if (n < 0) throw new SysError("write", Errno.EAGAIN);
+    offset += n;
+  }
+}
+
+/**
+ * A pipe, both ends close-on-exec; `[readEnd, writeEnd]`.
+ *
+ * @example
+ * ```ts
+ * import { makePipe } from "./fs.ts";
+ * const [r, w] = makePipe();
+ * ```
+ */
+export function makePipe(options: { nonblocking?: boolean } = {}): [number, number] {
+  const fds = new Int32Array(2);
+  const flags = O.CLOEXEC | (options.nonblocking ? O.NONBLOCK : 0);
+  if (libc().pipe2(new Uint8Array(fds.buffer), flags) === -1) {
+    throw new SysError("create pipe", errno());
+  }
+  return [fds[0], fds[1]];
+}
+
+/**
+ * mkfifo(3) relative to `dirfd`; an existing file is not an error (as
+ * runit's fifo_make, whose caller then checks the type).
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, makeFifoAt } from "./fs.ts";
+ * makeFifoAt(AT_FDCWD, "/tmp/control", 0o600);
+ * ```
+ */
+export function makeFifoAt(dirfd: number, path: string, mode: number): void {
+  if (libc().mkfifoat(dirfd, cstring(path), mode) === -1) {
+    const code = errno();
+    if (code !== Errno.EEXIST) throw new SysError(`create ${path}`, code);
+  }
+}
+
+/**
+ * mkdir(2) relative to `dirfd`. Returns false when the name exists.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, makeDirAt } from "./fs.ts";
+ * makeDirAt(AT_FDCWD, "/tmp/supervise", 0o700);
+ * ```
+ */
+export function makeDirAt(dirfd: number, path: string, mode: number): boolean {
+  if (libc().mkdirat(dirfd, cstring(path), mode) === 0) return true;
+  const code = errno();
+  if (code === Errno.EEXIST) return false;
+  throw new SysError(`create directory ${path}`, code);
+}
+
+/**
+ * rename(2), both names relative to `dirfd`.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, renameAt } from "./fs.ts";
+ * renameAt(AT_FDCWD, "/tmp/status.new", "/tmp/status");
+ * ```
+ */
+export function renameAt(dirfd: number, from: string, to: string): void {
+  if (libc().renameat(dirfd, cstring(from), dirfd, cstring(to)) === -1) {
+    throw new SysError(`rename ${from} to ${to}`, errno());
+  }
+}
+
+/**
+ * readlink(2) relative to `dirfd`; undefined when the name is not a symlink
+ * or does not exist.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, readLinkAt } from "./fs.ts";
+ * readLinkAt(AT_FDCWD, "/proc/self/exe");
+ * ```
+ */
+export function readLinkAt(dirfd: number, path: string): string | undefined {
+  const buffer = new Uint8Array(4096);
+  const n = Number(libc().readlinkat(dirfd, cstring(path), buffer, BigInt(buffer.length)));
+  if (n >= 0) return new TextDecoder().decode(buffer.subarray(0, n));
+  const code = errno();
+  if (code === Errno.ENOENT || code === Errno.EINVAL) return undefined;
+  throw new SysError(`readlink ${path}`, code);
+}
+
+const STATX_BASIC = 0x7ff;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+
+/**
+ * stat(2) (through statx, whose layout is the same on every architecture)
+ * relative to `dirfd`; undefined when the name does not exist. An empty
+ * `path` stats `dirfd` itself.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, statAt } from "./fs.ts";
+ * statAt(AT_FDCWD, "/tmp")?.mode;
+ * ```
+ */
+export function statAt(
+  dirfd: number,
+  path: string,
+  options: { followLinks?: boolean } = {},
+): FileStat | undefined {
+  const buffer = new Uint8Array(256);
+  let flags = options.followLinks === false ? AT_SYMLINK_NOFOLLOW : 0;
+  if (path === "") flags |= AT_EMPTY_PATH;
+  if (libc().statx(dirfd, cstring(path), flags, STATX_BASIC, buffer) === -1) {
+    const code = errno();
+    if (code === Errno.ENOENT) return undefined;
+    throw new SysError(`stat ${path}`, code);
+  }
+  const view = new DataView(buffer.buffer);
+  return {
+    mode: view.getUint16(28, true),
+    ino: view.getBigUint64(32, true),
+    size: Number(view.getBigUint64(40, true)),
+    mtimeSec: Number(view.getBigInt64(112, true)),
+    dev: (BigInt(view.getUint32(136, true)) << 32n) | BigInt(view.getUint32(140, true)),
+  };
+}
+
+/** flock(2) operations. */
+export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
+
+/**
+ * flock(2) without blocking: true when taken, false when another holds it.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, O, openAt, tryLock, LOCK } from "./fs.ts";
+ * const fd = openAt(AT_FDCWD, "/tmp/lock", { flags: O.WRONLY | O.CREAT | O.CLOEXEC });
+ * tryLock(fd, LOCK.EX);
+ * ```
+ */
+export function tryLock(fd: number, operation: number): boolean {
+  if (libc().flock(fd, operation | LOCK.NB) === 0) return true;
+  const code = errno();
+  if (code === Errno.EAGAIN) return false;
+  throw new SysError("lock", code);
+}
+
+/**
+ * flock(2), waiting on a runtime thread until the lock is free.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, O, openAt, waitLock, LOCK } from "./fs.ts";
+ * const fd = openAt(AT_FDCWD, "/tmp/lock", { flags: O.WRONLY | O.CREAT | O.CLOEXEC });
+ * await waitLock(fd, LOCK.EX);
+ * ```
+ */
+export async function waitLock(fd: number, operation: number): Promise<void> {
+  for (;;) {
+    if (await libc().flock_blocking(fd, operation) === 0) return;
+    // errno of the worker thread is not ours to read; EINTR is the only
+    // failure a valid descriptor can produce here, so try again.
+    if (libc().flock(fd, operation | LOCK.NB) === 0) return;
+  }
+}
+
+/**
+ * Replace `name` (relative to `dirfd`) with `bytes` atomically: write
+ * `name.new`, then rename, as runit does for every supervise/ file.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, replaceFileAt } from "./fs.ts";
+ * replaceFileAt(AT_FDCWD, "/tmp/stat", new TextEncoder().encode("run\n"));
+ * ```
+ */
+export function replaceFileAt(dirfd: number, name: string, bytes: Uint8Array<ArrayBuffer>): void {
+  const temporary = `${name}.new`;
+  const fd = openAt(dirfd, temporary, {
+    flags: O.WRONLY | O.CREAT | O.TRUNC | O.NONBLOCK | O.CLOEXEC,
+    mode: 0o644,
+  });
+  try {
+    if (bytes.length > 0 && writeFd(fd, bytes) !== bytes.length) {
+      throw new SysError(`write ${temporary}`, Errno.ENOSPC);
+    }
+  } catch (error) {
+    closeFd(fd);
+    libc().unlinkat(dirfd, cstring(temporary), 0);
+    throw error;
+  }
+  closeFd(fd);
+  renameAt(dirfd, temporary, name);
+}
+
+/**
+ * Read a whole small regular file relative to `dirfd`.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, readFileAt } from "./fs.ts";
+ * readFileAt(AT_FDCWD, "/etc/hostname", 4096);
+ * ```
+ */
+export function readFileAt(dirfd: number, path: string, limit: number): Uint8Array {
+  const fd = openAt(dirfd, path, { flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC });
+  try {
+    const buffer = new Uint8Array(limit);
+    let total = 0;
+    while (total < limit) {
+      const n = readFd(fd, buffer.subarray(total));
+      if (n <= 0) break;
+      total += n;
+    }
+    return buffer.subarray(0, total);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/**
+ * chdir(2) to a directory descriptor.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, O, openAt, changeDirFd } from "./fs.ts";
+ * changeDirFd(openAt(AT_FDCWD, "/tmp", { flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC }));
+ * ```
+ */
+export function changeDirFd(fd: number): void {
+  if (libc().fchdir(fd) === -1) throw new SysError("change directory", errno());
+}

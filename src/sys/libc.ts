@@ -1,0 +1,149 @@
+/**
+ * The one place that loads the C library. Every other module reaches libc
+ * through the typed wrappers in this folder, never through these symbols.
+ *
+ * Linux, glibc, x86_64 or aarch64 (struct layouts differ by architecture and
+ * are handled in the wrappers that use them).
+ *
+ * @module
+ */
+
+const SYMBOLS = {
+  __errno_location: { parameters: [], result: "pointer" },
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  dup2: { parameters: ["i32", "i32"], result: "i32" },
+  mkfifoat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
+  unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  fchdir: { parameters: ["i32"], result: "i32" },
+  chdir: { parameters: ["buffer"], result: "i32" },
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  flock_blocking: {
+    name: "flock",
+    parameters: ["i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  waitpid_blocking: {
+    name: "waitpid",
+    parameters: ["i32", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  getpid: { parameters: [], result: "i32" },
+  setsid: { parameters: [], result: "i32" },
+  setpgid: { parameters: ["i32", "i32"], result: "i32" },
+  clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
+  epoll_create1: { parameters: ["i32"], result: "i32" },
+  epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  epoll_wait: {
+    parameters: ["i32", "buffer", "i32", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  eventfd: { parameters: ["u32", "i32"], result: "i32" },
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  sigfillset: { parameters: ["buffer"], result: "i32" },
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawnp: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addclose: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawn_file_actions_addfchdir_np: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+} as const;
+
+let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+
+/**
+ * The libc symbols, loaded on first use (so that programs that never touch
+ * them do not pay for, or need permission for, FFI).
+ *
+ * @example
+ * ```ts
+ * import { libc } from "./libc.ts";
+ * const pid = libc().getpid();
+ * ```
+ */
+export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
+  library ??= Deno.dlopen("libc.so.6", SYMBOLS);
+  return library.symbols;
+}
+
+/**
+ * The calling thread's errno, read right after a failed synchronous call.
+ *
+ * @example
+ * ```ts
+ * import { errno, libc } from "./libc.ts";
+ * if (libc().close(-1) === -1) console.log(errno()); // 9 (EBADF)
+ * ```
+ */
+export function errno(): number {
+  const location = libc().__errno_location();
+  return location === null ? 0 : new Deno.UnsafePointerView(location).getInt32();
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A NUL-terminated copy of a string, for passing to C.
+ *
+ * @example
+ * ```ts
+ * import { cstring } from "./libc.ts";
+ * cstring("run"); // Uint8Array [114, 117, 110, 0]
+ * ```
+ */
+export function cstring(text: string): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(text.length * 3 + 1);
+  const { written } = encoder.encodeInto(text, bytes);
+  return bytes.subarray(0, written + 1);
+}
+
+/**
+ * A NULL-terminated C array of pointers to NUL-terminated strings. The
+ * returned `keep` array must stay referenced for as long as C may read it.
+ *
+ * @example
+ * ```ts
+ * import { cstringArray } from "./libc.ts";
+ * const { array } = cstringArray(["./run"]);
+ * ```
+ */
+export function cstringArray(
+  items: readonly string[],
+): { array: Uint8Array<ArrayBuffer>; keep: Uint8Array[] } {
+  const keep = items.map(cstring);
+  const pointers = new BigUint64Array(items.length + 1);
+  keep.forEach((bytes, index) => {
+    pointers[index] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+  });
+  return { array: new Uint8Array(pointers.buffer), keep };
+}

@@ -1,0 +1,17 @@
+/**
+ * The libc boundary: the only FFI in the project. Everything outside
+ * `src/sys/` speaks in the plain TypeScript types exported here.
+ *
+ * @example
+ * ```ts
+ * import { spawn, reapOne } from "./mod.ts";
+ * const pid = spawn(["/bin/true"]);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./errno.ts";
+export * from "./fs.ts";
+export * from "./process.ts";
+export * from "./epoll.ts";

@@ -1,0 +1,245 @@
+/**
+ * Shared test fixtures: a sandbox that owns temp directories and processes
+ * and stops them all (by pid) when disposed, the installed launcher, service
+ * directory builders and deadline-based waiting.
+ *
+ * @module
+ */
+
+import { install } from "../scripts/install.ts";
+
+const decoder = new TextDecoder();
+
+/** Output of a finished command. */
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+let installedBin: Promise<string> | undefined;
+
+/**
+ * The bin directory of the launcher installed once per test run (under a
+ * temp prefix that is removed when the test process ends).
+ */
+export function bin(): Promise<string> {
+  installedBin ??= (async () => {
+    const prefix = await Deno.makeTempDir({ prefix: "runit-install-" });
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(prefix, { recursive: true });
+      } catch {
+        // Already gone.
+      }
+    });
+    await install(prefix);
+    return `${prefix}/bin`;
+  })();
+  return installedBin;
+}
+
+/**
+ * Wait until `condition` returns a truthy value, polling every `interval`
+ * ms; throws with `what` when `timeout` ms pass first.
+ */
+export async function waitUntil<T>(
+  condition: () => T | Promise<T>,
+  options: { timeout?: number; interval?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeout ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await condition();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out waiting for ${options.what ?? "condition"}` +
+          (last ? `: ${last}` : ""),
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.interval ?? 25));
+  }
+}
+
+/** True while a pid exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** A process started by a test. */
+export interface Started {
+  pid: number;
+  child: Deno.ChildProcess;
+  /** Resolves with the exit code (and collected stderr when piped). */
+  done: Promise<Output>;
+}
+
+/** Owns everything a test starts; `await using` stops it all. */
+export class Sandbox implements AsyncDisposable {
+  readonly dir: string;
+  #processes: Started[] = [];
+
+  private constructor(dir: string) {
+    this.dir = dir;
+  }
+
+  /** A new sandbox with its own temp directory. */
+  static async create(): Promise<Sandbox> {
+    return new Sandbox(await Deno.realPath(await Deno.makeTempDir({ prefix: "runit-test-" })));
+  }
+
+  /** Start a long-running process; stdout is discarded, stderr collected. */
+  start(
+    command: string,
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string>; stdout?: "piped" | "null" } = {},
+  ): Started {
+    const child = new Deno.Command(command, {
+      args,
+      cwd: options.cwd ?? this.dir,
+      env: options.env,
+      stdin: "null",
+      stdout: options.stdout ?? "null",
+      stderr: "piped",
+    }).spawn();
+    const done = (async () => {
+      const [status, stderr, stdout] = await Promise.all([
+        child.status,
+        new Response(child.stderr).text(),
+        options.stdout === "piped" ? new Response(child.stdout).text() : Promise.resolve(""),
+      ]);
+      return { code: status.code, stdout, stderr };
+    })();
+    const started = { pid: child.pid, child, done };
+    this.#processes.push(started);
+    return started;
+  }
+
+  /** Run a command to completion. */
+  async run(
+    command: string,
+    args: string[],
+    options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+  ): Promise<Output> {
+    const child = new Deno.Command(command, {
+      args,
+      cwd: options.cwd ?? this.dir,
+      env: options.env,
+      stdin: options.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (options.stdin !== undefined) {
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode(options.stdin));
+      await writer.close();
+    }
+    const result = await child.output();
+    return {
+      code: result.code,
+      stdout: decoder.decode(result.stdout),
+      stderr: decoder.decode(result.stderr),
+    };
+  }
+
+  /** Write an executable script. */
+  async script(path: string, body: string): Promise<string> {
+    const full = path.startsWith("/") ? path : `${this.dir}/${path}`;
+    await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(full, `#!/bin/sh\n${body}\n`);
+    await Deno.chmod(full, 0o755);
+    return full;
+  }
+
+  /** Create a service directory with `run` (and optional `log/run`, `finish`, `down`). */
+  async service(
+    name: string,
+    parts: { run: string; log?: string; finish?: string; down?: boolean },
+  ): Promise<string> {
+    const dir = `${this.dir}/${name}`;
+    await this.script(`${dir}/run`, parts.run);
+    if (parts.log !== undefined) await this.script(`${dir}/log/run`, parts.log);
+    if (parts.finish !== undefined) await this.script(`${dir}/finish`, parts.finish);
+    if (parts.down) await Deno.writeTextFile(`${dir}/down`, "");
+    return dir;
+  }
+
+  /**
+   * Stop everything: TERM each started process (a supervisor takes its
+   * services down), KILL what is left after a grace period, then KILL any
+   * process still living in the sandbox directory, and remove it.
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const { pid } of this.#processes) {
+      if (alive(pid)) {
+        try {
+          Deno.kill(pid, "SIGTERM");
+        } catch {
+          // Already gone.
+        }
+      }
+    }
+    const deadline = Date.now() + 5000;
+    while (this.#processes.some(({ pid }) => alive(pid)) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const { pid } of this.#processes) {
+      if (alive(pid)) Deno.kill(pid, "SIGKILL");
+    }
+    await Promise.all(this.#processes.map(({ done }) => done.catch(() => {})));
+    for (const pid of processesUnder(this.dir)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    await waitUntil(() => processesUnder(this.dir).length === 0, {
+      timeout: 5000,
+      what: "sandbox processes to end",
+    }).catch(() => {});
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** pids (other than ours) whose working directory is inside `dir`. */
+export function processesUnder(dir: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid) || pid === Deno.pid) continue;
+    try {
+      const cwd = Deno.readLinkSync(`/proc/${pid}/cwd`);
+      if ((cwd === dir || cwd.startsWith(`${dir}/`)) && alive(pid)) found.push(pid);
+    } catch {
+      // Gone, or not ours to look at.
+    }
+  }
+  return found;
+}
+
+/** Replace pids and seconds in sv output so that two runs can be compared. */
+export function normalizeStatus(text: string): string {
+  return text.replace(/\(pid \d+\)/g, "(pid N)").replace(/\d+s\b/g, "Ns");
+}
+
+/** Whether Debian's runit is installed (the interop oracle). */
+export function hasDebianRunit(): boolean {
+  try {
+    Deno.statSync("/usr/bin/runsv");
+    Deno.statSync("/usr/bin/sv");
+    return true;
+  } catch {
+    return false;
+  }
+}
