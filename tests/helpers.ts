@@ -197,8 +197,14 @@ export class Sandbox implements AsyncDisposable {
       if (alive(pid)) Deno.kill(pid, "SIGKILL");
     }
     // Services may hold a supervisor's stderr open: end them before waiting
-    // for its output to close.
-    for (const pid of processesUnder(this.dir)) {
+    // for its output to close. A failure here must not skip the rest.
+    let leftovers: number[] = [];
+    try {
+      leftovers = processesUnder(this.dir);
+    } catch (error) {
+      console.error(`sandbox: cannot list processes: ${error}`);
+    }
+    for (const pid of leftovers) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch {
