@@ -357,3 +357,30 @@ Deno.test("runsv: down file, dangling supervise symlink, TERM acts as exit, rena
   assertEquals((await runner.done).code, 0);
   assertOk(!alive(servicePid) && !alive(logPid), "service and log are down after TERM");
 });
+
+Deno.test("runsv: unreadable supervise/ is fatal with runit's message (as nobody)", async () => {
+  const canDrop = Deno.uid() === 0 && (() => {
+    try {
+      return Deno.statSync("/usr/bin/setpriv").isFile;
+    } catch {
+      return false;
+    }
+  })();
+  if (!canDrop) {
+    console.log("skipped: needs root and setpriv to run runsv as an unprivileged user");
+    return;
+  }
+  await using sb = await Sandbox.create();
+  await Deno.chmod(sb.dir, 0o755);
+  const dir = await sb.service("svc", { run: "exec sleep 100" });
+  await Deno.mkdir(`${dir}/supervise`, { mode: 0o000 });
+  await Deno.chmod(`${dir}/supervise`, 0o000);
+  const drop = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+  const expected = `runsv ${dir}: fatal: unable to open supervise/lock: access denied\n`;
+  const ours = await sb.run("/usr/bin/setpriv", [...drop, `${await bin()}/runsv`, dir]);
+  assertEquals([ours.code, ours.stderr], [111, expected]);
+  if (Deno.statSync("/usr/bin/runsv").isFile) {
+    const theirs = await sb.run("/usr/bin/setpriv", [...drop, "/usr/bin/runsv", dir]);
+    assertEquals([theirs.code, theirs.stderr], [111, expected]);
+  }
+});
