@@ -33,6 +33,8 @@ export function bin(): Promise<string> {
         // Already gone.
       }
     });
+    // Readable by all, as a real prefix is: tests also run applets as nobody.
+    await Deno.chmod(prefix, 0o755);
     await install(prefix);
     return `${prefix}/bin`;
   })();
