@@ -83,6 +83,16 @@ interface Unit {
   okFd: number;
 }
 
+/** Commands that only forward a signal to a running service. */
+const SIGNAL_COMMANDS: Record<string, number> = {
+  a: SIG.ALRM,
+  h: SIG.HUP,
+  i: SIG.INT,
+  q: SIG.QUIT,
+  "1": SIG.USR1,
+  "2": SIG.USR2,
+};
+
 const encoder = new TextEncoder();
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
 
@@ -553,24 +563,11 @@ export class Supervisor {
         this.#updateStatus(unit);
         if (unit.state === "down") await this.#startWhenDue(unit);
         break;
-      case "a":
-        await this.#signalUnlessCustom(unit, "a", SIG.ALRM);
-        break;
-      case "h":
-        await this.#signalUnlessCustom(unit, "h", SIG.HUP);
-        break;
-      case "i":
-        await this.#signalUnlessCustom(unit, "i", SIG.INT);
-        break;
-      case "q":
-        await this.#signalUnlessCustom(unit, "q", SIG.QUIT);
-        break;
-      case "1":
-        await this.#signalUnlessCustom(unit, "1", SIG.USR1);
-        break;
-      case "2":
-        await this.#signalUnlessCustom(unit, "2", SIG.USR2);
-        break;
+      default:
+        if (command in SIGNAL_COMMANDS) {
+          await this.#signalUnlessCustom(unit, command, SIGNAL_COMMANDS[command]);
+        }
+        // Anything else written to the FIFO is ignored, as runsv does.
     }
   }
 
