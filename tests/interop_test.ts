@@ -55,9 +55,12 @@ Deno.test({
       ["stop"],
       ["try-restart"],
       ["status"],
-      ["up"],
-      ["-w", "3", "exit"],
+      ["-v", "up"],
+      ["force-reload"],
+      ["force-restart"],
+      ["-w", "3", "force-shutdown"],
       ["status"],
+      ["exit"],
       ["up"],
     ];
     for (const command of commands) {
