@@ -23,7 +23,7 @@ export interface DaemonOptions {
   stamp: StampKind;
   /** `-l`. */
   lineMax: number;
-  /** `-b` (the read size is at least 64 KiB regardless). */
+  /** `-b` (checked against `-l` only: reads are always {@link READ_SIZE}). */
   bufferSize: number;
   /** `-r` byte, or 0. */
   replaceChar: number;
@@ -41,7 +41,11 @@ export interface DaemonOptions {
 const MAX_SLEEP_MS = 2744 * 1000;
 /** Under a steady stream, let signal handlers run at least this often. */
 const YIELD_MS = 20;
-const READ_SIZE = 1 << 18;
+/**
+ * One read: also the most a KILL can lose (read, not yet written). A pipe
+ * holds 64 KiB by default, so larger reads would not gain anything there.
+ */
+export const READ_SIZE = 1 << 16;
 
 function macrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -139,7 +143,7 @@ export async function runDaemon(names: readonly string[], options: DaemonOptions
   } catch {
     // A closed stdin reads as end of input below.
   }
-  const buffer = new Uint8Array(Math.max(READ_SIZE, options.bufferSize));
+  const buffer = new Uint8Array(READ_SIZE);
   let lastYield = Date.now();
   let code = 0;
   for (;;) {

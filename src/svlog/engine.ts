@@ -249,6 +249,7 @@ export class LineEngine {
       if (!dir.isOpen) continue;
       if (stampLength > 0) dir.put(out, 0, used);
       else dir.put(data, pos, at);
+      dir.commit();
     }
     return at;
   }

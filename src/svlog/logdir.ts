@@ -16,6 +16,7 @@ import {
   chmodFd,
   closeFd,
   Errno,
+  errnoOf,
   errorText,
   LOCK,
   now,
@@ -46,6 +47,9 @@ export interface Reporter {
 const WARNING = "svlogd: warning: ";
 const PAUSE = "svlogd: pausing: ";
 const INFO = "svlogd: info: ";
+
+/** Beyond this, a buffered partial line is written out anyway. */
+const LINE_BUFFER_LIMIT = 1 << 24;
 
 /** How long runit pauses before retrying a failed operation. */
 const PAUSE_MS = 3000;
@@ -115,6 +119,7 @@ export class LogDir {
   #lineMax: number;
   #buffer: Uint8Array<ArrayBuffer>;
   #used = 0;
+  #whole = 0;
   #processorPid = 0;
   #processing = "";
   #generation = 0;
@@ -253,11 +258,12 @@ export class LogDir {
   /** The 27-byte `@…` names in the directory. */
   #oldFiles(): string[] {
     try {
-      return [...Deno.readDirSync(`/proc/self/fd/${this.#dirFd}`)]
+      // By name (we never change directory): /proc/self/fd needs --allow-all.
+      return [...Deno.readDirSync(this.name)]
         .map((entry) => entry.name)
         .filter((name) => name.length === 27 && name[0] === "@");
     } catch (error) {
-      this.#warn(`unable to read directory: ${this.name}: ${error}`);
+      this.#warn(`unable to read directory: ${this.name}: ${errorText(errnoOf(error))}`);
       return [];
     }
   }
@@ -293,19 +299,40 @@ export class LogDir {
     }
   }
 
-  /** Queue bytes for `current` (written by {@link LogDir.flush} or when the buffer fills). */
+  /**
+   * Queue bytes for `current`. A full buffer is written only up to the end
+   * of its last whole line (see {@link LogDir.lineEnded}), so that every
+   * write(2) holds whole lines and a KILL never leaves half a line behind.
+   */
   put(bytes: Uint8Array, start = 0, end = bytes.length): void {
     const length = end - start;
     this.size += length;
     if (this.#used + length > this.#buffer.length) {
-      this.flush();
-      if (length > this.#buffer.length) {
-        this.#writeOut(bytes.subarray(start, end) as Uint8Array<ArrayBuffer>);
-        return;
+      if (this.#whole > 0) {
+        this.#writeOut(this.#buffer.subarray(0, this.#whole));
+        this.#buffer.copyWithin(0, this.#whole, this.#used);
+        this.#used -= this.#whole;
+        this.#whole = 0;
+      }
+      if (this.#used + length > this.#buffer.length) {
+        if (this.#used + length > LINE_BUFFER_LIMIT) {
+          // An over-long line: give up on whole-line writes for it.
+          this.flush();
+          this.#writeOut(bytes.subarray(start, end) as Uint8Array<ArrayBuffer>);
+          return;
+        }
+        const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#used + length));
+        grown.set(this.#buffer.subarray(0, this.#used));
+        this.#buffer = grown;
       }
     }
     this.#buffer.set(bytes.subarray(start, end), this.#used);
     this.#used += length;
+  }
+
+  /** Mark the end of a whole line (or of a run of whole lines) in the buffer. */
+  commit(): void {
+    this.#whole = this.#used;
   }
 
   /** Write every buffered byte to `current`, retrying as runit does. */
@@ -313,6 +340,7 @@ export class LogDir {
     if (this.#used === 0) return;
     this.#writeOut(this.#buffer.subarray(0, this.#used));
     this.#used = 0;
+    this.#whole = 0;
   }
 
   #writeOut(bytes: Uint8Array<ArrayBuffer>): void {
@@ -364,6 +392,7 @@ export class LogDir {
 
   /** After a whole line: note a rotation when within `-l` bytes of the size limit. */
   lineEnded(): void {
+    this.#whole = this.#used;
     const max = this.config.sizeMax;
     if (max >= this.#lineMax && max > 0 && this.size >= max - this.#lineMax) {
       this.rotatePending = true;
@@ -494,6 +523,7 @@ export class LogDir {
     closeFd(this.#dirFd);
     this.#dirFd = -1;
     this.#used = 0;
+    this.#whole = 0;
     this.#generation++;
     this.#processorPid = 0;
     for (const resolve of this.#idle.splice(0)) resolve();
