@@ -93,8 +93,8 @@ Deno.test("engine: e echoes the first -l bytes to stderr, with ... when cut", as
 Deno.test("engine: an over-long line is written whole, and a short partial one dropped", async () => {
   const long = "L".repeat(3 * 1024 * 1024);
   const run = await feed(encoder.encode(`a\n${long}\nb\npartial`), { piece: 65536 });
-  // Longer than s (1000000): written whole, then the log rotates.
-  assert.deepEqual(run.files, [`a\n${long}\n`, "b\n"]);
-  const cut = await feed(encoder.encode(`a\n${long}`), { piece: 65536 });
+  // Longer than s (1000000): it gets a file of its own, whole.
+  assert.deepEqual(run.files, ["a\n", `${long}\n`, "b\n"]);
+  const cut = await feed(encoder.encode(`a\n${long}`), { piece: 65536, config: "s0\n" });
   assert.deepEqual(cut.files, [`a\n${long}\n`]);
 });

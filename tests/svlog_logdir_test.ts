@@ -39,7 +39,7 @@ async function withDir(fn: (dir: string, make: () => LogDir, messages: string[])
 }
 
 Deno.test("logdir: the lock is exclusive", async () => {
-  await withDir(async (dir, make, messages) => {
+  await withDir((dir, make, messages) => {
     assert.equal(make().open(), true);
     assert.equal(make().open(), false);
     assert.equal(
@@ -47,6 +47,7 @@ Deno.test("logdir: the lock is exclusive", async () => {
       `svlogd: warning: unable to lock directory: ${dir}: temporary failure\n`,
     );
     assert.equal(mode(`${dir}/lock`), "600");
+    return Promise.resolve();
   });
 });
 
