@@ -42,6 +42,7 @@ async function runWith(
 
 const STAMPS: Array<[RegExp, string]> = [
   [/@4000000[0-9a-f]{17} /g, "<tai64n> "],
+  [/@4000000[0-9a-f]{17}\.([stu])/g, "<rotated>.$1"],
   [/\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} /g, "<tt> "],
   [/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{5} /g, "<ttt> "],
 ];
@@ -191,6 +192,11 @@ const CASES: Record<string, Case> = {
     input: "one\ntwo\n",
     config: "p[%i] \ne*\n",
     dirs: 2,
+  },
+  "-v: what it says while rotating": {
+    args: ["-v", "-l", "40", "-b", "50"],
+    input: lines.slice(0, 2000),
+    config: "s300\nn2\n",
   },
   "config oddities": {
     args: [],
@@ -352,6 +358,26 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
   }
 });
 
+Deno.test("svlogd: t rotates a non-empty current by age", async () => {
+  await using sb = await Sandbox.create();
+  const dir = `${sb.dir}/log`;
+  await Deno.mkdir(dir);
+  await Deno.writeTextFile(`${dir}/config`, "t1\n");
+  const logger = await startOurs(sb, ["log"]);
+  try {
+    await logger.write("old\n");
+    await waitUntil(() => rotated(dir).length === 1, { what: "rotation by age" });
+    assert.equal(read(`${dir}/${rotated(dir)[0]}`), "old\n");
+    await logger.write("newer\n");
+    await waitUntil(() => rotated(dir).length === 2, { what: "second rotation by age" });
+    assert.equal(read(`${dir}/${rotated(dir)[1]}`), "newer\n");
+    assert.equal(read(`${dir}/current`), "");
+  } finally {
+    await logger.close();
+    assert.equal((await logger.done).status.code, 0);
+  }
+});
+
 Deno.test("svlogd: a current left without its x bit is saved as .u on start", async () => {
   await using sb = await Sandbox.create();
   const dir = `${sb.dir}/log`;
@@ -508,7 +534,6 @@ Deno.test({
 
 Deno.test({
   name: "svlogd: KILLed under runsv, the restarted logger loses nothing unread",
-  ignore: !debian,
   async fn() {
     await using sb = await Sandbox.create();
     const ours = `${await bin()}`;

@@ -113,6 +113,8 @@ export async function runDaemon(names: readonly string[], options: DaemonOptions
       wake?.();
     }],
   ];
+  // The reaper has its own SIGCHLD listener; this one only says so, as runit's -v.
+  if (options.verbose) listeners.push(["SIGCHLD", () => info("sigchild received.")]);
   for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
 
   const rotate = async (dir: LogDir) => {
