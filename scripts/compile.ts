@@ -16,10 +16,10 @@ const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
  * @example
  * ```ts
  * import { compileArgs } from "./compile.ts";
- * compileArgs("/src/runit").includes("--allow-ffi"); // true
+ * compileArgs("/src/runit", {}).includes("--allow-ffi"); // true
  * ```
  */
-export function compileArgs(root: string): string[] {
+export function compileArgs(root: string, options: { output?: string } = {}): string[] {
   return [
     "compile",
     ...PERMISSIONS,
@@ -28,15 +28,17 @@ export function compileArgs(root: string): string[] {
     "--include",
     `${root}/src`,
     "--output",
-    `${root}/dist/runit`,
+    options.output ?? `${root}/dist/runit`,
     `${root}/main.ts`,
   ];
 }
 
 if (import.meta.main) {
-  await Deno.mkdir(`${ROOT}/dist`, { recursive: true });
+  const at = Deno.args.indexOf("--output");
+  const output = at >= 0 ? Deno.args[at + 1] : `${ROOT}/dist/runit`;
+  await Deno.mkdir(output.slice(0, output.lastIndexOf("/")) || "/", { recursive: true });
   const result = await new Deno.Command(Deno.execPath(), {
-    args: compileArgs(ROOT),
+    args: compileArgs(ROOT, { output }),
     stdout: "inherit",
     stderr: "piped",
   }).output();
@@ -47,9 +49,10 @@ if (import.meta.main) {
       denort
         ? `compile: fatal: deno compile failed with DENORT_BIN=${denort}`
         : "compile: fatal: deno compile needs Deno's runtime (denort), which it downloads; " +
-          "this machine could not get it. Set DENORT_BIN=/path/to/denort (the denort of this deno version) and run again.",
+          "this machine could not get it. Set DENORT_BIN=/path/to/denort (the denort of this " +
+          "deno version) and run again.",
     );
     Deno.exit(1);
   }
-  console.log(`compiled ${ROOT}/dist/runit`);
+  console.log(`compiled ${output}`);
 }

@@ -196,7 +196,8 @@ export class Sandbox implements AsyncDisposable {
     for (const { pid } of this.#processes) {
       if (alive(pid)) Deno.kill(pid, "SIGKILL");
     }
-    await Promise.all(this.#processes.map(({ done }) => done.catch(() => {})));
+    // Services may hold a supervisor's stderr open: end them before waiting
+    // for its output to close.
     for (const pid of processesUnder(this.dir)) {
       try {
         Deno.kill(pid, "SIGKILL");
@@ -208,6 +209,7 @@ export class Sandbox implements AsyncDisposable {
       timeout: 5000,
       what: "sandbox processes to end",
     }).catch(() => {});
+    await Promise.all(this.#processes.map(({ done }) => done.catch(() => {})));
     await Deno.remove(this.dir, { recursive: true }).catch(() => {});
   }
 }

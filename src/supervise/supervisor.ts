@@ -429,6 +429,8 @@ export class Supervisor {
       unit.pid = 0;
       this.#updateStatus(unit);
       this.#onExit(unit, 111 << 8);
+      // No SIGCHLD will come: go round runsv's loop again (./finish, or the pause).
+      this.#schedule(() => {});
       return;
     }
     this.#updateStatus(unit);
