@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertOk } from "./assert.ts";
 import { Children } from "../src/reactor/mod.ts";
 import { type EngineOptions, LineEngine } from "../src/svlog/engine.ts";
 import { LogDir } from "../src/svlog/logdir.ts";
@@ -26,7 +26,7 @@ async function feed(
       children,
       lineMax: options.engine?.lineMax ?? 1000,
     });
-    assert.equal(log.open(), true);
+    assertEquals(log.open(), true);
     const engine = new LineEngine([log], {
       stamp: 0,
       lineMax: 1000,
@@ -38,10 +38,10 @@ async function feed(
     engine.setTime({ sec: 1134897230, nsec: 976180000 });
     for (let at = 0; at < input.length; at += options.piece) {
       const piece = input.subarray(at, Math.min(input.length, at + options.piece));
-      assert.equal(engine.consume(piece, 0), piece.length);
+      assertEquals(engine.consume(piece, 0), piece.length);
       log.flush();
     }
-    assert.equal(engine.finish(), true);
+    assertEquals(engine.finish(), true);
     log.close();
     const names = [...Deno.readDirSync(dir)].map((e) => e.name)
       .filter((n) => n.startsWith("@") || n === "current").sort();
@@ -65,9 +65,9 @@ Deno.test("engine: how input is cut into reads changes nothing", async () => {
   for (const { config, engine } of cases) {
     const whole = await feed(input, { piece: input.length, config, engine });
     for (const piece of [1, 7, 4096]) {
-      assert.deepEqual(await feed(input, { piece, config, engine }), whole, `${config} ${piece}`);
+      assertEquals(await feed(input, { piece, config, engine }), whole, `${config} ${piece}`);
     }
-    for (const file of whole.files) assert.ok(file === "" || file.endsWith("\n"));
+    for (const file of whole.files) assertOk(file === "" || file.endsWith("\n"));
   }
 });
 
@@ -77,7 +77,7 @@ Deno.test("engine: stamps, prefix, replacement of the first -l bytes only", asyn
     config: "p[x] \n",
     engine: { stamp: 2, lineMax: 3, replaceChar: 0x2e },
   });
-  assert.deepEqual(run.files, ["2005-12-18_09:13:50.97618 [x] a.b\tc\td\n"]);
+  assertEquals(run.files, ["2005-12-18_09:13:50.97618 [x] a.b\tc\td\n"]);
 });
 
 Deno.test("engine: e echoes the first -l bytes to stderr, with ... when cut", async () => {
@@ -86,15 +86,15 @@ Deno.test("engine: e echoes the first -l bytes to stderr, with ... when cut", as
     config: "e*\n-some*\n",
     engine: { lineMax: 8 },
   });
-  assert.equal(run.stderr, "short\nsomewhat...\n");
-  assert.deepEqual(run.files, ["short\n"]);
+  assertEquals(run.stderr, "short\nsomewhat...\n");
+  assertEquals(run.files, ["short\n"]);
 });
 
 Deno.test("engine: an over-long line is written whole, and a short partial one dropped", async () => {
   const long = "L".repeat(3 * 1024 * 1024);
   const run = await feed(encoder.encode(`a\n${long}\nb\npartial`), { piece: 65536 });
   // Longer than s (1000000): it gets a file of its own, whole.
-  assert.deepEqual(run.files, ["a\n", `${long}\n`, "b\n"]);
+  assertEquals(run.files, ["a\n", `${long}\n`, "b\n"]);
   const cut = await feed(encoder.encode(`a\n${long}`), { piece: 65536, config: "s0\n" });
-  assert.deepEqual(cut.files, [`a\n${long}\n`]);
+  assertEquals(cut.files, [`a\n${long}\n`]);
 });

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import { Children } from "../src/reactor/mod.ts";
 import { LogDir } from "../src/svlog/logdir.ts";
 
@@ -40,13 +40,13 @@ async function withDir(fn: (dir: string, make: () => LogDir, messages: string[])
 
 Deno.test("logdir: the lock is exclusive", async () => {
   await withDir((dir, make, messages) => {
-    assert.equal(make().open(), true);
-    assert.equal(make().open(), false);
-    assert.equal(
+    assertEquals(make().open(), true);
+    assertEquals(make().open(), false);
+    assertEquals(
       messages.at(-1),
       `svlogd: warning: unable to lock directory: ${dir}: temporary failure\n`,
     );
-    assert.equal(mode(`${dir}/lock`), "600");
+    assertEquals(mode(`${dir}/lock`), "600");
     return Promise.resolve();
   });
 });
@@ -56,26 +56,26 @@ Deno.test("logdir: rotation marks files 744, keeps n, removes processor leftover
     await Deno.writeTextFile(`${dir}/config`, "s30\nn2\n");
     await Deno.writeTextFile(`${dir}/@400000000000000000000001.t`, "leftover");
     const log = make();
-    assert.equal(log.open(), true);
-    assert.equal(mode(`${dir}/current`), "644");
+    assertEquals(log.open(), true);
+    assertEquals(mode(`${dir}/current`), "644");
     for (let i = 0; i < 4; i++) {
       const line = encoder.encode(`line ${i} ${"x".repeat(20)}\n`);
       if (log.mustRotateBefore(line.length)) log.rotate();
       log.put(line);
       log.lineEnded();
-      assert.equal(log.rotatePending, true);
+      assertEquals(log.rotatePending, true);
       log.rotate();
     }
     const names = rotated(dir);
-    assert.equal(names.length, 2);
-    for (const name of names) assert.equal(mode(`${dir}/${name}`), "744");
-    assert.equal(Deno.readTextFileSync(`${dir}/${names[1]}`), `line 3 ${"x".repeat(20)}\n`);
-    assert.equal(Deno.readTextFileSync(`${dir}/current`), "");
-    assert.ok(messages.some((m) => m.startsWith(`svlogd: info: delete: ${dir}/@`)));
+    assertEquals(names.length, 2);
+    for (const name of names) assertEquals(mode(`${dir}/${name}`), "744");
+    assertEquals(Deno.readTextFileSync(`${dir}/${names[1]}`), `line 3 ${"x".repeat(20)}\n`);
+    assertEquals(Deno.readTextFileSync(`${dir}/current`), "");
+    assertOk(messages.some((m) => m.startsWith(`svlogd: info: delete: ${dir}/@`)));
     log.put(encoder.encode("tail\n"));
     log.close();
-    assert.equal(mode(`${dir}/current`), "744");
-    assert.equal(Deno.readTextFileSync(`${dir}/current`), "tail\n");
+    assertEquals(mode(`${dir}/current`), "744");
+    assertEquals(Deno.readTextFileSync(`${dir}/current`), "tail\n");
   });
 });
 
@@ -83,13 +83,13 @@ Deno.test("logdir: a line never starts in a file it does not fit", async () => {
   await withDir(async (dir, make) => {
     await Deno.writeTextFile(`${dir}/config`, "s5\n");
     const log = make();
-    assert.equal(log.open(), true);
-    assert.equal(log.mustRotateBefore(100), false); // empty current takes anything
+    assertEquals(log.open(), true);
+    assertEquals(log.mustRotateBefore(100), false); // empty current takes anything
     log.put(encoder.encode("abc\n"));
     log.lineEnded();
-    assert.equal(log.rotatePending, false); // s below -l: no margin rotation
-    assert.equal(log.mustRotateBefore(1), false);
-    assert.equal(log.mustRotateBefore(2), true);
+    assertEquals(log.rotatePending, false); // s below -l: no margin rotation
+    assertEquals(log.mustRotateBefore(1), false);
+    assertEquals(log.mustRotateBefore(2), true);
   });
 });
 
@@ -98,21 +98,21 @@ Deno.test("logdir: the processor gets .u on 0, writes .t, state on 4 and 5", asy
     await Deno.writeTextFile(`${dir}/config`, "!tr a-z A-Z; cat <&4; echo next >&5\n");
     await Deno.writeTextFile(`${dir}/state`, "before\n");
     const log = make();
-    assert.equal(log.open(), true);
+    assertEquals(log.open(), true);
     log.put(encoder.encode("hello\n"));
     log.rotate();
-    assert.equal(log.processorBusy, true);
+    assertEquals(log.processorBusy, true);
     // A SIGCHLD listener alone does not keep the event loop alive (in
     // svlogd the reactor's pending wait does).
     const keepAlive = setInterval(() => {}, 20);
     await log.idle();
     clearInterval(keepAlive);
     const names = rotated(dir);
-    assert.equal(names.length, 1);
-    assert.match(names[0], /\.s$/);
-    assert.equal(mode(`${dir}/${names[0]}`), "744");
-    assert.equal(Deno.readTextFileSync(`${dir}/${names[0]}`), "HELLO\nbefore\n");
-    assert.equal(Deno.readTextFileSync(`${dir}/state`), "next\n");
-    assert.ok(messages.some((m) => m.startsWith(`svlogd: info: processed: ${dir}/@`)));
+    assertEquals(names.length, 1);
+    assertMatch(names[0], /\.s$/);
+    assertEquals(mode(`${dir}/${names[0]}`), "744");
+    assertEquals(Deno.readTextFileSync(`${dir}/${names[0]}`), "HELLO\nbefore\n");
+    assertEquals(Deno.readTextFileSync(`${dir}/state`), "next\n");
+    assertOk(messages.some((m) => m.startsWith(`svlogd: info: processed: ${dir}/@`)));
   });
 });

@@ -6,7 +6,7 @@
  * filesystem, signals, the processor, UDP, and KILL under runsv.
  */
 
-import assert from "node:assert/strict";
+import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import { alive, bin, hasDebianRunit, Sandbox, waitUntil } from "./helpers.ts";
 
 const encoder = new TextEncoder();
@@ -125,8 +125,8 @@ Deno.test({
     for (const args of cases) {
       const expected = await runWith(DEBIAN, args, { cwd: sb.dir, input: "" });
       const actual = await runWith(ours, args, { cwd: sb.dir, input: "" });
-      assert.equal(actual.code, expected.code, args.join(" "));
-      assert.equal(
+      assertEquals(actual.code, expected.code, args.join(" "));
+      assertEquals(
         actual.stderr.replaceAll(ours, "svlogd"),
         expected.stderr.replaceAll(DEBIAN, "svlogd"),
       );
@@ -212,7 +212,7 @@ for (const [name, test] of Object.entries(CASES)) {
     async fn() {
       await using sb = await Sandbox.create();
       const [expected, actual] = await pair(sb, name.replace(/\W+/g, "_"), test);
-      assert.equal(actual, expected);
+      assertEquals(actual, expected);
     },
   });
 }
@@ -231,10 +231,10 @@ Deno.test({
       input: lines,
       config: `s2000\nn0\n${processor}\n`,
     });
-    assert.equal(actual, expected);
-    assert.match(actual, /processor failed, restart: log0/);
-    assert.match(actual, /@0\.s 744\nLINE 0/);
-    assert.match(actual, /state 644\nstate\n/);
+    assertEquals(actual, expected);
+    assertMatch(actual, /processor failed, restart: log0/);
+    assertMatch(actual, /@0\.s 744\nLINE 0/);
+    assertMatch(actual, /state 644\nstate\n/);
   },
 });
 
@@ -248,21 +248,21 @@ Deno.test("svlogd: a million lines through hundreds of rotations, each exactly o
   for (let i = 0; i < count; i++) parts.push(`${i} ${"abcdefghij".slice(i % 7)}\n`);
   const input = encoder.encode(parts.join(""));
   const result = await runWith(`${await bin()}/svlogd`, ["log"], { cwd: sb.dir, input });
-  assert.equal(result.code, 0, result.stderr);
+  assertEquals(result.code, 0, result.stderr);
   const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("@"))
     .sort();
-  assert.ok(names.length > 100, `only ${names.length} rotations`);
+  assertOk(names.length > 100, `only ${names.length} rotations`);
   let next = 0;
   for (const name of [...names, "current"]) {
     const text = Deno.readTextFileSync(`${dir}/${name}`);
-    assert.ok(text === "" || text.endsWith("\n"), `${name} ends inside a line`);
-    assert.ok(text.length <= 100000, `${name} is ${text.length} bytes`);
+    assertOk(text === "" || text.endsWith("\n"), `${name} ends inside a line`);
+    assertOk(text.length <= 100000, `${name} is ${text.length} bytes`);
     for (const line of text.split("\n").slice(0, -1)) {
-      assert.equal(line, `${next} ${"abcdefghij".slice(next % 7)}`, `in ${name}`);
+      assertEquals(line, `${next} ${"abcdefghij".slice(next % 7)}`, `in ${name}`);
       next++;
     }
   }
-  assert.equal(next, count);
+  assertEquals(next, count);
 });
 
 Deno.test("svlogd: no line is split where runit's would be (s below -l, long lines)", async () => {
@@ -275,14 +275,14 @@ Deno.test("svlogd: no line is split where runit's would be (s below -l, long lin
   const input = Array.from({ length: 200 }, (_, i) => `${i} ${"y".repeat(i % 60)}\n`).join("") +
     `${"z".repeat(300)}\nend\n`;
   const result = await runWith(`${await bin()}/svlogd`, ["-tt", "log"], { cwd: sb.dir, input });
-  assert.equal(result.code, 0, result.stderr);
+  assertEquals(result.code, 0, result.stderr);
   const texts = [...rotated(dir), "current"].map((n) => read(`${dir}/${n}`));
   for (const text of texts) {
-    assert.ok(text === "" || text.endsWith("\n"), "a file ends inside a line");
+    assertOk(text === "" || text.endsWith("\n"), "a file ends inside a line");
     const count = text.split("\n").length - 1;
-    assert.ok(text.length <= 100 || count === 1, `${text.length} bytes in ${count} lines`);
+    assertOk(text.length <= 100 || count === 1, `${text.length} bytes in ${count} lines`);
   }
-  assert.equal(normalize(texts.join("")), input.replace(/^/gm, "<tt> ").slice(0, -5));
+  assertEquals(normalize(texts.join("")), input.replace(/^/gm, "<tt> ").slice(0, -5));
 });
 
 /** Start our svlogd on a pipe we write to; returns the writer and the process. */
@@ -326,8 +326,8 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
     await waitUntil(() => read(`${dir}/current`) === "first\n", { what: "first line" });
     Deno.kill(logger.child.pid, "SIGALRM");
     await waitUntil(() => rotated(dir).length === 1, { what: "rotation on ALRM" });
-    assert.equal(read(`${dir}/${rotated(dir)[0]}`), "first\n");
-    assert.equal(read(`${dir}/current`), "");
+    assertEquals(read(`${dir}/${rotated(dir)[0]}`), "first\n");
+    assertEquals(read(`${dir}/current`), "");
     Deno.kill(logger.child.pid, "SIGALRM"); // empty current: nothing to rotate
     await Deno.writeTextFile(`${dir}/config`, "pnew: \n");
     Deno.kill(logger.child.pid, "SIGHUP");
@@ -337,21 +337,21 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
       await logger.write("second\n");
       return read(`${dir}/current`).endsWith("new: second\n");
     }, { what: "prefix after HUP", interval: 100 });
-    assert.match(read(`${dir}/current`), /^(second\n)*(new: second\n)+$/);
-    assert.equal(rotated(dir).length, 1);
+    assertMatch(read(`${dir}/current`), /^(second\n)*(new: second\n)+$/);
+    assertEquals(rotated(dir).length, 1);
     // TERM with half a line read: runit finishes that line, then exits.
     await logger.write("thi");
     await new Promise((resolve) => setTimeout(resolve, 100));
     Deno.kill(logger.child.pid, "SIGTERM");
     await logger.write("rd\n");
     const { status, stderr } = await logger.done;
-    assert.equal(status.code, 0, stderr);
-    assert.match(read(`${dir}/current`), /new: second\nnew: third\n$/);
-    assert.equal((Deno.statSync(`${dir}/current`).mode! & 0o777).toString(8), "744");
-    assert.match(stderr, /svlogd: info: sigalarm received\.\n/);
-    assert.match(stderr, /svlogd: info: sighangup received\.\n/);
-    assert.match(stderr, /svlogd: info: sigterm received\.\n/);
-    assert.match(stderr, /svlogd: info: read: log\/config\n/);
+    assertEquals(status.code, 0, stderr);
+    assertMatch(read(`${dir}/current`), /new: second\nnew: third\n$/);
+    assertEquals((Deno.statSync(`${dir}/current`).mode! & 0o777).toString(8), "744");
+    assertMatch(stderr, /svlogd: info: sigalarm received\.\n/);
+    assertMatch(stderr, /svlogd: info: sighangup received\.\n/);
+    assertMatch(stderr, /svlogd: info: sigterm received\.\n/);
+    assertMatch(stderr, /svlogd: info: read: log\/config\n/);
   } finally {
     await logger.close();
     await logger.done;
@@ -367,14 +367,14 @@ Deno.test("svlogd: t rotates a non-empty current by age", async () => {
   try {
     await logger.write("old\n");
     await waitUntil(() => rotated(dir).length === 1, { what: "rotation by age" });
-    assert.equal(read(`${dir}/${rotated(dir)[0]}`), "old\n");
+    assertEquals(read(`${dir}/${rotated(dir)[0]}`), "old\n");
     await logger.write("newer\n");
     await waitUntil(() => rotated(dir).length === 2, { what: "second rotation by age" });
-    assert.equal(read(`${dir}/${rotated(dir)[1]}`), "newer\n");
-    assert.equal(read(`${dir}/current`), "");
+    assertEquals(read(`${dir}/${rotated(dir)[1]}`), "newer\n");
+    assertEquals(read(`${dir}/current`), "");
   } finally {
     await logger.close();
-    assert.equal((await logger.done).status.code, 0);
+    assertEquals((await logger.done).status.code, 0);
   }
 });
 
@@ -385,12 +385,12 @@ Deno.test("svlogd: a current left without its x bit is saved as .u on start", as
   await Deno.writeTextFile(`${dir}/current`, "crashed\n", { mode: 0o644 });
   await Deno.chmod(`${dir}/current`, 0o644);
   const result = await runWith(`${await bin()}/svlogd`, ["log"], { cwd: sb.dir, input: "next\n" });
-  assert.equal(result.code, 0);
+  assertEquals(result.code, 0);
   const names = rotated(dir);
-  assert.equal(names.length, 1);
-  assert.match(names[0], /^@[0-9a-f]{24}\.u$/);
-  assert.equal(read(`${dir}/${names[0]}`), "crashed\n");
-  assert.equal(read(`${dir}/current`), "next\n");
+  assertEquals(names.length, 1);
+  assertMatch(names[0], /^@[0-9a-f]{24}\.u$/);
+  assertEquals(read(`${dir}/${names[0]}`), "crashed\n");
+  assertEquals(read(`${dir}/current`), "next\n");
 });
 
 Deno.test("svlogd: TERM waits for a running processor", async () => {
@@ -406,11 +406,11 @@ Deno.test("svlogd: TERM waits for a running processor", async () => {
   Deno.kill(logger.child.pid, "SIGTERM");
   const { status } = await logger.done;
   await logger.close();
-  assert.equal(status.code, 0);
+  assertEquals(status.code, 0);
   const names = rotated(dir);
-  assert.equal(names.length, 1);
-  assert.match(names[0], /\.s$/);
-  assert.equal(read(`${dir}/${names[0]}`), "a\n");
+  assertEquals(names.length, 1);
+  assertMatch(names[0], /\.s$/);
+  assertEquals(read(`${dir}/${names[0]}`), "a\n");
 });
 
 const UDP_LISTENER = `
@@ -445,21 +445,21 @@ Deno.test("svlogd: u and U forward to UDP on loopback", async () => {
       cwd: sb.dir,
       input: "hello\na long line here\n",
     });
-    assert.equal(result.code, 0, result.stderr);
+    assertEquals(result.code, 0, result.stderr);
     for (;;) {
       const chunk = await reader.read();
       if (chunk.done) break;
       heard += chunk.value;
     }
     const received = JSON.parse(`[${heard.split("\n").slice(1, -1).join(",")}]`) as string[];
-    assert.deepEqual(received.sort(), [
+    assertEquals(received.sort(), [
       "B a long l...\n",
       "B hello\n",
       "O a long l...\n",
       "O hello\n",
     ]);
-    assert.equal(read(`${sb.dir}/both/current`), "B hello\nB a long line here\n");
-    assert.equal(read(`${sb.dir}/only/current`), "");
+    assertEquals(read(`${sb.dir}/both/current`), "B hello\nB a long line here\n");
+    assertEquals(read(`${sb.dir}/only/current`), "");
   } finally {
     reader.releaseLock();
     await listener.stdout.cancel().catch(() => {});
@@ -497,11 +497,11 @@ Deno.test({
       const count = 60000;
       const input = Array.from({ length: count }, (_, i) => `line ${i} padding-padding\n`).join("");
       const withN = await runWith(`${await bin()}/svlogd`, ["fs/n"], { cwd: sb.dir, input });
-      assert.equal(withN.code, 0, withN.stderr);
-      assert.match(withN.stderr, /svlogd: warning: out of disk space, delete: fs\/n\/@/);
+      assertEquals(withN.code, 0, withN.stderr);
+      assertMatch(withN.stderr, /svlogd: warning: out of disk space, delete: fs\/n\/@/);
       const kept = [...rotated(`${mount}/n`), "current"].map((n) => read(`${mount}/n/${n}`));
-      for (const text of kept) assert.match(text, /^(line \d+ padding-padding\n)*$/);
-      assert.ok(kept.join("").endsWith(`line ${count - 1} padding-padding\n`));
+      for (const text of kept) assertMatch(text, /^(line \d+ padding-padding\n)*$/);
+      assertOk(kept.join("").endsWith(`line ${count - 1} padding-padding\n`));
       await Deno.remove(`${mount}/n`, { recursive: true });
 
       // Without N: pause and retry; once space is freed, every line arrives.
@@ -520,12 +520,12 @@ Deno.test({
       await Deno.remove(`${mount}/filler`);
       await writing;
       const { status, stderr } = await logger.done;
-      assert.equal(status.code, 0, stderr);
-      assert.match(
+      assertEquals(status.code, 0, stderr);
+      assertMatch(
         stderr,
         /svlogd: pausing: unable to write to current: fs\/w: out of disk space\n/,
       );
-      assert.equal(read(`${mount}/w/current`), text);
+      assertEquals(read(`${mount}/w/current`), text);
     } finally {
       await new Deno.Command("umount", { args: [mount] }).output();
     }
@@ -569,17 +569,17 @@ Deno.test({
     let lostBytes = 0;
     for (const line of seen) {
       const match = /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} line (\d+)$/.exec(line);
-      assert.ok(match, `broken line: ${JSON.stringify(line)}`);
+      assertOk(match, `broken line: ${JSON.stringify(line)}`);
       const n = Number(match[1]);
-      assert.ok(n > previous, `line ${n} after ${previous}: duplicate or out of order`);
+      assertOk(n > previous, `line ${n} after ${previous}: duplicate or out of order`);
       lost += n - previous - 1;
       for (let gap = previous + 1; gap < n; gap++) lostBytes += `line ${gap}\n`.length;
       previous = n;
     }
-    assert.equal(previous, 199999);
+    assertEquals(previous, 199999);
     // Only what a killed logger had read but not written can be lost: at
     // most one read (64 KiB) per KILL.
-    assert.ok(lostBytes <= 3 * 65536, `${lost} lines (${lostBytes} bytes) lost`);
+    assertOk(lostBytes <= 3 * 65536, `${lost} lines (${lostBytes} bytes) lost`);
     console.log(`lines lost to 3 KILLs: ${lost} (${lostBytes} bytes of input)`);
     Deno.kill(runsv.pid, "SIGTERM");
   },
