@@ -23,7 +23,7 @@ export interface DaemonOptions {
   stamp: StampKind;
   /** `-l`. */
   lineMax: number;
-  /** `-b` (checked against `-l` only: reads are always {@link READ_SIZE}). */
+  /** `-b` (checked against `-l` only: every read asks for 64 KiB). */
   bufferSize: number;
   /** `-r` byte, or 0. */
   replaceChar: number;
@@ -45,7 +45,7 @@ const YIELD_MS = 20;
  * One read: also the most a KILL can lose (read, not yet written). A pipe
  * holds 64 KiB by default, so larger reads would not gain anything there.
  */
-export const READ_SIZE = 1 << 16;
+const READ_SIZE = 1 << 16;
 
 function macrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
