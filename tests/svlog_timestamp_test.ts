@@ -5,13 +5,13 @@ const decoder = new TextDecoder();
 
 function stamp(kind: 0 | 1 | 2 | 3, sec: number, nsec: number): string {
   const out = new Uint8Array(26);
-  const n = putStamp(out, 0, { kind, time: { sec, nsec } });
+  const n = putStamp(out, { kind, time: { sec, nsec } });
   return decoder.decode(out.subarray(0, n));
 }
 
 Deno.test("timestamp: TAI64N labels run 10 s ahead of Unix time", () => {
   const out = new Uint8Array(25);
-  putTai64n(out, 0, { sec: 1134897230, nsec: 0x1234 });
+  putTai64n(out, { sec: 1134897230, nsec: 0x1234 });
   assertEquals(decoder.decode(out), "@4000000043a5285800001234");
   assertEquals(stamp(1, 0, 0), "@400000000000000a00000000 ");
 });
@@ -20,7 +20,7 @@ Deno.test("timestamp: readable UTC stamps with five fraction digits", () => {
   assertEquals(stamp(2, 1134897230, 976189999), "2005-12-18_09:13:50.97618 ");
   assertEquals(stamp(3, 1134897230, 5000), "2005-12-18T09:13:50.00000 ");
   const out = new Uint8Array(25);
-  putReadable(out, 0, { sec: 951782400, nsec: 0 }, { separator: "_" });
+  putReadable(out, { sec: 951782400, nsec: 0 }, { separator: "_" });
   assertEquals(decoder.decode(out), "2000-02-29_00:00:00.00000");
   assertEquals(stamp(0, 1, 1), "");
 });

@@ -87,7 +87,7 @@ export class LineEngine {
 
   /** Set the time stamped on the lines that follow (taken when input was read). */
   setTime(time: Timestamp): void {
-    this.#stampLength = putStamp(this.#stamp, 0, { kind: this.#stampKind, time });
+    this.#stampLength = putStamp(this.#stamp, { kind: this.#stampKind, time });
   }
 
   /** True when no line is half read (runit's `linecomplete`). */

@@ -32,17 +32,19 @@ function putDecimal(out: Uint8Array, at: number, value: number, digits: number):
 
 /**
  * Write the TAI64N label of `time` (`@` and 24 hex digits: TAI seconds, which
- * run 10 s ahead of Unix time in libtai, then nanoseconds) at `out[at]`.
+ * run 10 s ahead of Unix time in libtai, then nanoseconds) at `out[at]`
+ * (default 0).
  *
  * @example
  * ```ts
  * import { putTai64n } from "./timestamp.ts";
  * const out = new Uint8Array(25);
- * putTai64n(out, 0, { sec: 0, nsec: 0 });
+ * putTai64n(out, { sec: 0, nsec: 0 });
  * new TextDecoder().decode(out); // "@400000000000000a00000000"
  * ```
  */
-export function putTai64n(out: Uint8Array, at: number, time: Timestamp): void {
+export function putTai64n(out: Uint8Array, time: Timestamp, options: { at?: number } = {}): void {
+  const at = options.at ?? 0;
   out[at] = 0x40;
   // 2^62 + sec + 10: the high word is 0x40000000 plus the (small) high part.
   const seconds = time.sec + 10;
@@ -54,22 +56,22 @@ export function putTai64n(out: Uint8Array, at: number, time: Timestamp): void {
 
 /**
  * Write a UTC stamp `YYYY-MM-DD_HH:MM:SS.xxxxx` (separator `_`) or the
- * ISO 8601 form with `T`, at `out[at]`.
+ * ISO 8601 form with `T`, at `out[at]` (default 0).
  *
  * @example
  * ```ts
  * import { putReadable } from "./timestamp.ts";
  * const out = new Uint8Array(25);
- * putReadable(out, 0, { sec: 1134897230, nsec: 976180000 }, { separator: "_" });
+ * putReadable(out, { sec: 1134897230, nsec: 976180000 }, { separator: "_" });
  * new TextDecoder().decode(out); // "2005-12-18_09:13:50.97618"
  * ```
  */
 export function putReadable(
   out: Uint8Array,
-  at: number,
   time: Timestamp,
-  options: { separator: "_" | "T" },
+  options: { separator: "_" | "T"; at?: number },
 ): void {
+  const at = options.at ?? 0;
   const date = new Date(time.sec * 1000);
   putDecimal(out, at, date.getUTCFullYear(), 4);
   out[at + 4] = 0x2d;
@@ -87,32 +89,32 @@ export function putReadable(
 }
 
 /**
- * Write the line stamp of `kind` and its trailing space at `out[at]`;
+ * Write the line stamp of `kind` and its trailing space at `out[at]` (default 0);
  * returns the bytes written (26, or 0 for no stamp).
  *
  * @example
  * ```ts
  * import { putStamp } from "./timestamp.ts";
  * const out = new Uint8Array(26);
- * putStamp(out, 0, { kind: 3, time: { sec: 0, nsec: 0 } }); // 26: "1970-01-01T00:00:00.00000 "
+ * putStamp(out, { kind: 3, time: { sec: 0, nsec: 0 } }); // 26: "1970-01-01T00:00:00.00000 "
  * ```
  */
 export function putStamp(
   out: Uint8Array,
-  at: number,
-  options: { kind: StampKind; time: Timestamp },
+  options: { kind: StampKind; time: Timestamp; at?: number },
 ): number {
+  const at = options.at ?? 0;
   switch (options.kind) {
     case 0:
       return 0;
     case 1:
-      putTai64n(out, at, options.time);
+      putTai64n(out, options.time, { at });
       break;
     case 2:
-      putReadable(out, at, options.time, { separator: "_" });
+      putReadable(out, options.time, { separator: "_", at });
       break;
     case 3:
-      putReadable(out, at, options.time, { separator: "T" });
+      putReadable(out, options.time, { separator: "T", at });
       break;
   }
   out[at + STAMP_LENGTH] = 0x20;
@@ -131,6 +133,6 @@ export function putStamp(
  */
 export function rotatedName(time: Timestamp, suffix: "s" | "u"): string {
   const out = new Uint8Array(STAMP_LENGTH);
-  putTai64n(out, 0, time);
+  putTai64n(out, time);
   return `${new TextDecoder().decode(out)}.${suffix}`;
 }
