@@ -79,8 +79,12 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     verbose,
     write: writeErr,
     stderr: (bytes) => {
-      let offset = 0;
-      while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+      try {
+        let offset = 0;
+        while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
+      } catch {
+        // A closed stderr must not stop the logging (runit ignores it too).
+      }
     },
   });
 }
