@@ -571,19 +571,29 @@ Deno.test({
     let previous = -1;
     let lost = 0;
     let lostBytes = 0;
+    let fragments = 0;
     for (const line of seen) {
-      const match = /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} line (\d+)$/.exec(line);
-      assertOk(match, `broken line: ${JSON.stringify(line)}`);
+      const stamped = /^\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} (.*)$/.exec(line);
+      assertOk(stamped, `unstamped line: ${JSON.stringify(line)}`);
+      const match = /^line (\d+)$/.exec(stamped[1]);
+      if (!match) {
+        // The start of this line was in a killed logger's last read: the
+        // successor gets its end. At most one per KILL.
+        assertMatch(stamped[1], /^(?:ine |ne |e | )?\d*$/, "not the end of a line");
+        fragments++;
+        continue;
+      }
       const n = Number(match[1]);
       assertOk(n > previous, `line ${n} after ${previous}: duplicate or out of order`);
       lost += n - previous - 1;
       for (let gap = previous + 1; gap < n; gap++) lostBytes += `line ${gap}\n`.length;
       previous = n;
     }
+    assertOk(fragments <= 3, `${fragments} broken lines`);
     assertEquals(previous, 199999);
     // Only what a killed logger had read but not written can be lost: at
-    // most one read (64 KiB) per KILL.
-    assertOk(lostBytes <= 3 * 65536, `${lost} lines (${lostBytes} bytes) lost`);
+    // most one read (16 KiB) per KILL.
+    assertOk(lostBytes <= 3 * 16384, `${lost} lines (${lostBytes} bytes) lost`);
     console.log(`lines lost to 3 KILLs: ${lost} (${lostBytes} bytes of input)`);
     Deno.kill(runsv.pid, "SIGTERM");
   },
