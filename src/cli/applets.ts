@@ -39,6 +39,11 @@ export const APPLETS: Readonly<Record<string, Applet>> = {
     usage: " [-v] [-w sec] command service ...",
     load: () => import("../sv.ts"),
   },
+  svlogd: {
+    summary: "read log lines from stdin and write them to rotated log directories",
+    usage: " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...",
+    load: () => import("../svlogd.ts"),
+  },
 };
 
 /** This implementation's version line. */

@@ -373,3 +373,80 @@ export function readFileAt(dirfd: number, path: string, limit: number): Uint8Arr
 export function changeDirFd(fd: number): void {
   if (libc().fchdir(fd) === -1) throw new SysError("change directory", errno());
 }
+
+/**
+ * fsync(2); throws {@link SysError} (callers that must not lose data retry).
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, O, openAt, syncFd } from "./fs.ts";
+ * syncFd(openAt(AT_FDCWD, "/tmp", { flags: O.RDONLY | O.CLOEXEC }));
+ * ```
+ */
+export function syncFd(fd: number): void {
+  if (libc().fsync(fd) === -1) throw new SysError("fsync", errno());
+}
+
+/**
+ * fchmod(2).
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, O, openAt, chmodFd } from "./fs.ts";
+ * chmodFd(openAt(AT_FDCWD, "/tmp/x", { flags: O.WRONLY | O.CREAT | O.CLOEXEC }), 0o644);
+ * ```
+ */
+export function chmodFd(fd: number, mode: number): void {
+  if (libc().fchmod(fd, mode) === -1) throw new SysError("set mode", errno());
+}
+
+/**
+ * chmod(2) of a name relative to `dirfd`.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, chmodAt } from "./fs.ts";
+ * chmodAt(AT_FDCWD, "/tmp/x", 0o744);
+ * ```
+ */
+export function chmodAt(dirfd: number, path: string, mode: number): void {
+  if (libc().fchmodat(dirfd, cstring(path), mode, 0) === -1) {
+    throw new SysError(`set mode of ${path}`, errno());
+  }
+}
+
+/**
+ * unlink(2) of a name relative to `dirfd`; throws {@link SysError}.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, unlinkAt } from "./fs.ts";
+ * unlinkAt(AT_FDCWD, "/tmp/stale");
+ * ```
+ */
+export function unlinkAt(dirfd: number, path: string): void {
+  if (libc().unlinkat(dirfd, cstring(path), 0) === -1) {
+    throw new SysError(`unlink ${path}`, errno());
+  }
+}
+
+const F_GETFL = 3;
+const F_SETFL = 4;
+
+/**
+ * Turn O_NONBLOCK on or off for a descriptor (runit's ndelay_on/off).
+ *
+ * @example
+ * ```ts
+ * import { setNonBlocking } from "./fs.ts";
+ * setNonBlocking(0, true);
+ * ```
+ */
+export function setNonBlocking(fd: number, on: boolean): void {
+  const flags = libc().fcntl(fd, F_GETFL, 0);
+  if (flags === -1) throw new SysError("get descriptor flags", errno());
+  const wanted = on ? flags | O.NONBLOCK : flags & ~O.NONBLOCK;
+  if (wanted !== flags && libc().fcntl(fd, F_SETFL, wanted) === -1) {
+    throw new SysError("set descriptor flags", errno());
+  }
+}

@@ -15,3 +15,4 @@ export * from "./errno.ts";
 export * from "./fs.ts";
 export * from "./process.ts";
 export * from "./epoll.ts";
+export * from "./socket.ts";

@@ -1,0 +1,531 @@
+/**
+ * One log directory: its lock, its `current` file and the bytes waiting to
+ * go there, rotation to `@<tai64n>.s` (or `.u` for the processor), removal of
+ * old files, the processor child, and runit's retry-forever answer to write
+ * errors (a full filesystem pauses, or with `N` deletes the oldest file).
+ *
+ * Rotation happens only between lines and only after every buffered byte
+ * has reached `current`, so no line is ever split across two files.
+ *
+ * @module
+ */
+
+import {
+  AT_FDCWD,
+  chmodAt,
+  chmodFd,
+  closeFd,
+  Errno,
+  errnoOf,
+  errorText,
+  LOCK,
+  now,
+  O,
+  openAt,
+  readFileAt,
+  renameAt,
+  S,
+  statAt,
+  syncFd,
+  SysError,
+  tryLock,
+  unlinkAt,
+  writeFd,
+} from "../sys/mod.ts";
+import type { Children } from "../reactor/mod.ts";
+import { type LogConfig, parseConfig } from "./config.ts";
+import { rotatedName } from "./timestamp.ts";
+
+/** Where svlogd's own messages go (stderr in the program, a list in tests). */
+export interface Reporter {
+  /** Print one whole message line (already prefixed, with its newline). */
+  write(text: string): void;
+  /** Whether `-v` was given. */
+  verbose: boolean;
+}
+
+const WARNING = "svlogd: warning: ";
+const PAUSE = "svlogd: pausing: ";
+const INFO = "svlogd: info: ";
+
+/** Beyond this, a buffered partial line is written out anyway. */
+const LINE_BUFFER_LIMIT = 1 << 24;
+
+/** How long runit pauses before retrying a failed operation. */
+const PAUSE_MS = 3000;
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function errnoOfError(error: unknown): number {
+  if (error instanceof SysError) return error.errno;
+  throw error;
+}
+
+/** Options for a {@link LogDir}. */
+export interface LogDirOptions {
+  /** Messages. */
+  reporter: Reporter;
+  /** The reaper that starts and collects processors. */
+  children: Children;
+  /** `-l`: the line length that bounds matching and the rotation margin. */
+  lineMax: number;
+  /** Bytes buffered before a write (runit's -b, at least 64 KiB here). */
+  bufferSize?: number;
+}
+
+/**
+ * One log directory as svlogd keeps it.
+ *
+ * @example
+ * ```ts
+ * import { LogDir } from "./logdir.ts";
+ * import { Children } from "../reactor/mod.ts";
+ * const children = new Children();
+ * const dir = new LogDir("./log", {
+ *   reporter: { write: (t) => console.error(t), verbose: false },
+ *   children,
+ *   lineMax: 1000,
+ * });
+ * if (dir.open()) {
+ *   dir.put(new TextEncoder().encode("hello\n"));
+ *   dir.flush();
+ *   dir.close();
+ * }
+ * ```
+ */
+export class LogDir {
+  /** The directory as named on the command line. */
+  readonly name: string;
+  /** Settings from `config` (defaults until opened). */
+  config: LogConfig = parseConfig(new Uint8Array(0));
+  /** Bytes in `current`, counting those still buffered. */
+  size = 0;
+  /** A size or age rotation is due before the next line. */
+  rotatePending = false;
+  /** When `t` rotation is next due (ms since the epoch), 0 when unset. */
+  rotateAt = 0;
+  /** Set by the line engine: `+` when the current line goes to this log. */
+  match = 0x2b;
+  /** Set by the line engine: `e` when the current line goes to stderr. */
+  matchErr = 0x45;
+
+  #dirFd = -1;
+  #currentFd = -1;
+  #lockFd = -1;
+  #reporter: Reporter;
+  #children: Children;
+  #lineMax: number;
+  #buffer: Uint8Array<ArrayBuffer>;
+  #used = 0;
+  #whole = 0;
+  #processorPid = 0;
+  #processing = "";
+  #generation = 0;
+  #idle: Array<() => void> = [];
+
+  constructor(name: string, options: LogDirOptions) {
+    this.name = name;
+    this.#reporter = options.reporter;
+    this.#children = options.children;
+    this.#lineMax = options.lineMax;
+    this.#buffer = new Uint8Array(Math.max(options.bufferSize ?? 0, 65536));
+  }
+
+  /** Whether the directory is open (lines go to it). */
+  get isOpen(): boolean {
+    return this.#dirFd !== -1;
+  }
+
+  /** Whether a processor is running for this log. */
+  get processorBusy(): boolean {
+    return this.#processorPid !== 0;
+  }
+
+  #warn(text: string): void {
+    this.#reporter.write(`${WARNING}${text}\n`);
+  }
+
+  #info(text: string): void {
+    if (this.#reporter.verbose) this.#reporter.write(`${INFO}${text}\n`);
+  }
+
+  /** Retry `operation` until it succeeds, pausing as runit's pause2 does. */
+  #persist<T>(what: string, operation: () => T): T {
+    for (;;) {
+      try {
+        return operation();
+      } catch (error) {
+        const code = errnoOfError(error);
+        this.#reporter.write(`${PAUSE}${what}: ${this.name}: ${errorText(code)}\n`);
+        sleepSync(PAUSE_MS);
+      }
+    }
+  }
+
+  /**
+   * Open the directory, lock it, read `config`, and open `current` (a
+   * non-empty `current` without its executable bit was left by a logger
+   * that died: it is saved as `@….u` first). False (after a warning) when
+   * the directory is unusable.
+   */
+  open(): boolean {
+    try {
+      this.#dirFd = openAt(AT_FDCWD, this.name, { flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC });
+    } catch (error) {
+      this.#warn(`unable to open log directory: ${this.name}: ${errorText(errnoOfError(error))}`);
+      return false;
+    }
+    const kind = (statAt(this.#dirFd, "")?.mode ?? 0) & S.IFMT;
+    if (kind !== S.IFDIR) {
+      this.close();
+      this.#warn(`unable to change directory: ${this.name}: ${errorText(Errno.ENOTDIR)}`);
+      return false;
+    }
+    try {
+      this.#lockFd = openAt(this.#dirFd, "lock", {
+        flags: O.WRONLY | O.APPEND | O.CREAT | O.NONBLOCK | O.CLOEXEC,
+        mode: 0o600,
+      });
+      if (!tryLock(this.#lockFd, LOCK.EX)) throw new SysError("lock", Errno.EAGAIN);
+    } catch (error) {
+      this.close();
+      this.#warn(`unable to lock directory: ${this.name}: ${errorText(errnoOfError(error))}`);
+      return false;
+    }
+    this.size = 0;
+    this.rotatePending = false;
+    this.#processorPid = 0;
+    this.#generation++;
+    this.match = 0x2b;
+    this.#readConfig();
+
+    let fresh = false;
+    let current;
+    try {
+      current = statAt(this.#dirFd, "current");
+    } catch (error) {
+      this.close();
+      this.#warn(`unable to stat current: ${this.name}: ${errorText(errnoOfError(error))}`);
+      return false;
+    }
+    if (current === undefined) fresh = true;
+    else if (current.size > 0 && (current.mode & S.IXUSR) === 0) {
+      const saved = this.#freshName("u");
+      this.#persist("unable to rename current", () => renameAt(this.#dirFd, "current", saved));
+      this.#removeOldest(saved);
+      fresh = true;
+    } else this.size = current.size;
+    this.#currentFd = this.#persist("unable to open current", () => this.#openCurrent());
+    this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o644));
+    this.#info(`${fresh ? "new" : "append"}: ${this.name}/current`);
+    return true;
+  }
+
+  #readConfig(): void {
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = readFileAt(this.#dirFd, "config", 1 << 20);
+    } catch (error) {
+      const code = errnoOfError(error);
+      if (code !== Errno.ENOENT) {
+        this.#warn(`unable to read config: ${this.name}: ${errorText(code)}`);
+      }
+    }
+    this.config = parseConfig(bytes ?? new Uint8Array(0));
+    if (bytes === undefined) return;
+    this.#info(`read: ${this.name}/config`);
+    for (const warning of this.config.warnings) this.#warn(warning);
+    if (this.config.timeMax > 0) this.rotateAt = Date.now() + this.config.timeMax * 1000;
+  }
+
+  #openCurrent(): number {
+    return openAt(this.#dirFd, "current", {
+      flags: O.WRONLY | O.APPEND | O.CREAT | O.NONBLOCK | O.CLOEXEC,
+      mode: 0o600,
+    });
+  }
+
+  /** A `@<tai64n>.x` name that does not exist yet. */
+  #freshName(suffix: "s" | "u"): string {
+    for (;;) {
+      const name = rotatedName(now(), suffix);
+      if (statAt(this.#dirFd, name, { followLinks: false }) === undefined) return name;
+    }
+  }
+
+  /** The 27-byte `@…` names in the directory. */
+  #oldFiles(): string[] {
+    try {
+      // By name (we never change directory): /proc/self/fd needs --allow-all.
+      return [...Deno.readDirSync(this.name)]
+        .map((entry) => entry.name)
+        .filter((name) => name.length === 27 && name[0] === "@");
+    } catch (error) {
+      this.#warn(`unable to read directory: ${this.name}: ${errorText(errnoOf(error))}`);
+      return [];
+    }
+  }
+
+  /** After a rotation: drop processor leftovers, and the oldest file beyond `n`. */
+  #removeOldest(pending: string): void {
+    let oldest = "";
+    let count = 0;
+    for (const name of this.#oldFiles()) {
+      if (name[26] === "t") {
+        try {
+          unlinkAt(this.#dirFd, name);
+        } catch (error) {
+          const text = errorText(errnoOfError(error));
+          this.#warn(`unable to unlink processor leftover: ${name}: ${text}`);
+        }
+        continue;
+      }
+      count++;
+      // Never the .u a processor is about to read, even if the clock went back.
+      if ((oldest === "" || name < oldest) && name !== pending) oldest = name;
+    }
+    if (this.config.countMax > 0 && count > this.config.countMax) {
+      this.#info(`delete: ${this.name}/${oldest}`);
+      if (oldest === "") return;
+      try {
+        unlinkAt(this.#dirFd, oldest);
+      } catch (error) {
+        this.#warn(
+          `unable to unlink oldest logfile: ${this.name}: ${errorText(errnoOfError(error))}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Queue bytes for `current`. A full buffer is written only up to the end
+   * of its last whole line (see {@link LogDir.lineEnded}), so that every
+   * write(2) holds whole lines and a KILL never leaves half a line behind.
+   */
+  put(bytes: Uint8Array, start = 0, end = bytes.length): void {
+    const length = end - start;
+    this.size += length;
+    if (this.#used + length > this.#buffer.length) {
+      if (this.#whole > 0) {
+        this.#writeOut(this.#buffer.subarray(0, this.#whole));
+        this.#buffer.copyWithin(0, this.#whole, this.#used);
+        this.#used -= this.#whole;
+        this.#whole = 0;
+      }
+      if (this.#used + length > this.#buffer.length) {
+        if (this.#used + length > LINE_BUFFER_LIMIT) {
+          // An over-long line: give up on whole-line writes for it.
+          this.flush();
+          this.#writeOut(bytes.subarray(start, end) as Uint8Array<ArrayBuffer>);
+          return;
+        }
+        const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#used + length));
+        grown.set(this.#buffer.subarray(0, this.#used));
+        this.#buffer = grown;
+      }
+    }
+    this.#buffer.set(bytes.subarray(start, end), this.#used);
+    this.#used += length;
+  }
+
+  /** Mark the end of a whole line (or of a run of whole lines) in the buffer. */
+  commit(): void {
+    this.#whole = this.#used;
+  }
+
+  /** Write every buffered byte to `current`, retrying as runit does. */
+  flush(): void {
+    if (this.#used === 0) return;
+    this.#writeOut(this.#buffer.subarray(0, this.#used));
+    this.#used = 0;
+    this.#whole = 0;
+  }
+
+  #writeOut(bytes: Uint8Array<ArrayBuffer>): void {
+    let offset = 0;
+    while (offset < bytes.length) {
+      let code: number;
+      try {
+        const n = writeFd(this.#currentFd, bytes.subarray(offset));
+        if (n >= 0) {
+          offset += n;
+          continue;
+        }
+        code = Errno.EAGAIN;
+      } catch (error) {
+        code = errnoOfError(error);
+      }
+      if (code === Errno.ENOSPC && this.#freeSpace()) continue;
+      this.#reporter.write(
+        `${PAUSE}unable to write to current: ${this.name}: ${errorText(code)}\n`,
+      );
+      sleepSync(PAUSE_MS);
+    }
+  }
+
+  /** On a full filesystem with `N` below `n`: delete the oldest old file. */
+  #freeSpace(): boolean {
+    if (this.config.countMin >= this.config.countMax) return false;
+    const files = this.#oldFiles();
+    if (files.length <= this.config.countMin) return false;
+    const oldest = files.reduce((a, b) => (b < a ? b : a));
+    this.#warn(`out of disk space, delete: ${this.name}/${oldest}`);
+    try {
+      unlinkAt(this.#dirFd, oldest);
+      return true;
+    } catch (error) {
+      this.#warn(
+        `unable to unlink oldest logfile: ${this.name}: ${errorText(errnoOfError(error))}`,
+      );
+      return false;
+    }
+  }
+
+  /** Whether a line of `length` bytes must start a new file. */
+  mustRotateBefore(length: number): boolean {
+    if (this.rotatePending) return true;
+    const max = this.config.sizeMax;
+    return max > 0 && this.size > 0 && this.size + length > max;
+  }
+
+  /** After a whole line: note a rotation when within `-l` bytes of the size limit. */
+  lineEnded(): void {
+    this.#whole = this.#used;
+    const max = this.config.sizeMax;
+    if (max >= this.#lineMax && max > 0 && this.size >= max - this.#lineMax) {
+      this.rotatePending = true;
+    }
+  }
+
+  /** Resolves when no processor runs for this log. */
+  idle(): Promise<void> {
+    if (this.#processorPid === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  /**
+   * Rotate now (the caller has waited for {@link LogDir.idle}): a non-empty
+   * `current` is synced, made 0744 and renamed; a new one is opened.
+   */
+  rotate(): void {
+    this.rotatePending = false;
+    if (!this.isOpen) {
+      this.config.timeMax = 0;
+      return;
+    }
+    const name = this.#freshName(this.config.processor ? "u" : "s");
+    const time = Date.now();
+    if (this.config.timeMax > 0 && this.rotateAt < time) {
+      this.rotateAt = time + this.config.timeMax * 1000;
+    }
+    if (this.size === 0) return;
+    this.flush();
+    this.#persist("unable to fsync current logfile", () => syncFd(this.#currentFd));
+    this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o744));
+    closeFd(this.#currentFd);
+    this.#info(`rename: ${this.name}/current ${name} ${this.size}`);
+    this.#persist("unable to rename current", () => renameAt(this.#dirFd, "current", name));
+    this.#currentFd = this.#persist("unable to create new current", () => this.#openCurrent());
+    this.size = 0;
+    this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o644));
+    this.#removeOldest(name);
+    if (this.config.processor) this.#startProcessor(name);
+  }
+
+  /** Run `!processor` on `input` (a `.u` file) as runit does, in the background. */
+  #startProcessor(input: string): void {
+    if (this.#processorPid !== 0) {
+      this.#warn(`processor already running: ${this.name}`);
+      return;
+    }
+    this.#processing = input;
+    this.#info(`processing: ${this.name}/${input}`);
+    const output = `${input.slice(0, 26)}t`;
+    const opened: number[] = [];
+    const open = (what: string, path: string, flags: number) => {
+      try {
+        const fd = openAt(this.#dirFd, path, { flags: flags | O.CLOEXEC, mode: 0o644 });
+        opened.push(fd);
+        return fd;
+      } catch (error) {
+        throw new Error(`${what}: ${this.name}: ${errorText(errnoOfError(error))}`);
+      }
+    };
+    const truncate = O.WRONLY | O.NONBLOCK | O.TRUNC | O.CREAT;
+    try {
+      const stdin = open("unable to open input for processor", input, O.RDONLY | O.NONBLOCK);
+      const stdout = open("unable to open output for processor", output, truncate);
+      const state = open("unable to open state for processor", "state", O.RDONLY | O.CREAT);
+      const next = open("unable to open newstate for processor", "newstate", truncate);
+      const generation = this.#generation;
+      this.#processorPid = this.#children.start(["sh", "-c", this.config.processor], {
+        path: "/bin/sh",
+        cwdFd: this.#dirFd,
+        dup: [[0, stdin], [1, stdout], [4, state], [5, next]],
+      }, (status) => this.#processorExited(generation, status));
+    } catch (error) {
+      // runit's child dies with this message; there is no child to retry here.
+      const text = error instanceof SysError
+        ? `unable to run processor: ${this.name}: ${errorText(error.errno)}`
+        : (error as Error).message;
+      this.#reporter.write(`svlogd: fatal: ${text}\n`);
+    } finally {
+      for (const fd of opened) closeFd(fd);
+    }
+  }
+
+  #processorExited(generation: number, status: number): void {
+    // A HUP reopened the directory meanwhile: runit forgets that processor.
+    if (generation !== this.#generation || !this.isOpen) return;
+    this.#processorPid = 0;
+    const input = this.#processing;
+    const output = `${input.slice(0, 26)}t`;
+    // djb's wait_exitcode: a processor killed by a signal counts as success.
+    if (((status >> 8) & 0xff) !== 0) {
+      this.#warn(`processor failed, restart: ${this.name}`);
+      try {
+        unlinkAt(this.#dirFd, output);
+      } catch {
+        // Nothing was written.
+      }
+      this.#startProcessor(input);
+      if (this.#processorPid !== 0) return;
+    } else {
+      const done = `${input.slice(0, 26)}s`;
+      this.#persist("unable to rename processed", () => renameAt(this.#dirFd, output, done));
+      this.#persist("unable to set mode of processed", () => chmodAt(this.#dirFd, done, 0o744));
+      try {
+        unlinkAt(this.#dirFd, input);
+      } catch {
+        this.#warn(`unable to unlink: ${this.name}/${input}`);
+      }
+      this.#persist("unable to rename state", () => renameAt(this.#dirFd, "newstate", "state"));
+      this.#info(`processed: ${this.name}/${done}`);
+    }
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+
+  /** Flush, sync, mark `current` complete (mode 0744), release the lock. */
+  close(): void {
+    if (this.#dirFd === -1) return;
+    if (this.#currentFd !== -1) this.#info(`close: ${this.name}`);
+    if (this.#currentFd !== -1) {
+      this.flush();
+      this.#persist("unable to fsync current logfile", () => syncFd(this.#currentFd));
+      this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o744));
+      closeFd(this.#currentFd);
+      this.#currentFd = -1;
+    }
+    closeFd(this.#lockFd);
+    this.#lockFd = -1;
+    closeFd(this.#dirFd);
+    this.#dirFd = -1;
+    this.#used = 0;
+    this.#whole = 0;
+    this.#generation++;
+    this.#processorPid = 0;
+    for (const resolve of this.#idle.splice(0)) resolve();
+  }
+}
