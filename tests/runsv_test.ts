@@ -148,14 +148,14 @@ const PERL_LOGGER = [
   'if ($c eq "\\n") { print OUT $line; $line = ""; last if $stop } }',
 ].join(" ");
 
-Deno.test("runsv: every line arrives exactly once across restarts of both sides", async () => {
+async function exactlyOnce(logger: () => Promise<string>): Promise<void> {
   await using sb = await Sandbox.create();
   const dir = await sb.service("svc", {
     run: 'i=0\nwhile :; do i=$((i+1)); echo "$$ $i"; [ $((i % 500)) = 0 ] && sleep 0.01; done',
     // A logger with no read-but-unwritten window: it reads one byte at a
     // time and finishes its line before acting on TERM. (Debian's svlogd
     // here lost about one line per few restarts: what it had read.)
-    log: `exec perl -e '${PERL_LOGGER}'`,
+    log: await logger(),
   });
   await Deno.mkdir(`${dir}/log/main`);
   await runsv(sb, dir);
@@ -204,6 +204,14 @@ Deno.test("runsv: every line arrives exactly once across restarts of both sides"
   for (const max of writers.values()) expected += max;
   assertEquals(all.length, expected);
   assertOk(writers.size >= 5, `${writers.size} writers`);
+}
+
+Deno.test("runsv: every line arrives exactly once across restarts of both sides", async () => {
+  await exactlyOnce(() => Promise.resolve(`exec perl -e '${PERL_LOGGER}'`));
+});
+
+Deno.test("runsv: exactly once with our svlogd as the logger", async () => {
+  await exactlyOnce(async () => `exec ${await bin()}/svlogd main`);
 });
 
 Deno.test("runsv: control/ overrides, t-then-d and t-then-x, o as u", async () => {
