@@ -34,6 +34,11 @@ export const APPLETS: Readonly<Record<string, Applet>> = {
     usage: " dir",
     load: () => import("../runsv.ts"),
   },
+  runsvdir: {
+    summary: "supervise every service directory of a directory, in one process",
+    usage: " [-P] dir [log]",
+    load: () => import("../runsvdir.ts"),
+  },
   sv: {
     summary: "control and report the state of services supervised by runsv",
     usage: " [-v] [-w sec] command service ...",

@@ -16,3 +16,4 @@ export * from "./fs.ts";
 export * from "./process.ts";
 export * from "./epoll.ts";
 export * from "./socket.ts";
+export * from "./descriptors.ts";

@@ -1,0 +1,295 @@
+/**
+ * runsvdir's core: supervise every service directory of one directory, all
+ * in this process, each with its own {@link Supervisor} (the code `runsv DIR`
+ * runs), sharing one reactor and one reaper.
+ *
+ * Entries are known by device and inode, as in runit: a rename changes
+ * nothing, a second symlink to a supervised directory is ignored, and an
+ * entry that goes away has its service and log taken down as `x` does. A
+ * supervisor that could not start (runsv would exit 111) is tried again after
+ * {@link ServiceTreeOptions.retryMs}; one that exited after `x` is started
+ * again at once (runit restarts a runsv that exits).
+ *
+ * Changes are noticed through `Deno.watchFs` on the directory, with a
+ * periodic rescan as the safety net (symlink targets, missed events). Any
+ * event just triggers a rescan: reading the directory is cheap.
+ *
+ * @module
+ */
+
+import { AT_FDCWD, O, openAt, sendSignal, SIG, statAt } from "../sys/mod.ts";
+import type { Children, Reactor } from "../reactor/mod.ts";
+import { Supervisor, SupervisorFatal } from "../supervise/supervisor.ts";
+import { scanServices } from "./scan.ts";
+
+/** How a {@link ServiceTree} runs and reports. */
+export interface ServiceTreeOptions {
+  /** The reactor shared by every supervisor. */
+  reactor: Reactor;
+  /** The reaper shared by every supervisor. */
+  children: Children;
+  /** Each service's processes get their own session and process group (-P). */
+  newSession?: boolean;
+  /** Receives each message line (without newline). */
+  report: (line: string) => void;
+  /** Delay before a supervisor that failed to start is tried again; 1000 ms. */
+  retryMs?: number;
+  /** Interval of the safety-net rescan; 5000 ms. */
+  rescanMs?: number;
+}
+
+interface Slot {
+  key: string;
+  name: string;
+  supervisor: Supervisor | undefined;
+  retryAt: number;
+  /** The last fatal message, so that a retry failing the same way stays quiet. */
+  lastFatal: string | undefined;
+}
+
+const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
+/** A change event is followed by a rescan this soon (events come in bursts). */
+const EVENT_DELAY_MS = 2;
+/** After the stop timeout, KILL again this often, this many times. */
+const KILL_INTERVAL_MS = 1000;
+const KILL_ROUNDS = 5;
+
+/**
+ * The services of one directory.
+ *
+ * @example
+ * ```ts
+ * import { ServiceTree } from "./tree.ts";
+ * import { Children, Reactor } from "../reactor/mod.ts";
+ * const reactor = new Reactor();
+ * const tree = new ServiceTree("/etc/service", {
+ *   reactor,
+ *   children: new Children(),
+ *   report: (line) => console.error(line),
+ * });
+ * reactor.run();
+ * tree.start();
+ * const clean = await tree.stop({ timeoutMs: 7000 });
+ * ```
+ */
+export class ServiceTree {
+  /** The directory, as given. */
+  readonly dir: string;
+  #options: ServiceTreeOptions;
+  #slots = new Map<string, Slot>();
+  #leaving = new Set<Supervisor>();
+  #warned = new Set<string>();
+  #watcher: Deno.FsWatcher | undefined;
+  #watchedKey: string | undefined;
+  #interval: ReturnType<typeof setTimeout> | undefined;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #eventTimer: ReturnType<typeof setTimeout> | undefined;
+  #stopping = false;
+
+  constructor(dir: string, options: ServiceTreeOptions) {
+    this.dir = dir;
+    this.#options = options;
+  }
+
+  /** Names of the entries that have a running supervisor. */
+  get services(): string[] {
+    return [...this.#slots.values()].filter((slot) => slot.supervisor).map((slot) => slot.name);
+  }
+
+  /** Every supervisor, including those of removed entries still going down. */
+  get supervisors(): Supervisor[] {
+    const current = [...this.#slots.values()].flatMap((slot) => slot.supervisor ?? []);
+    return [...current, ...this.#leaving];
+  }
+
+  /** Scan now, then watch for changes and rescan periodically. */
+  start(): void {
+    this.scan();
+    this.#interval = setInterval(() => this.scan(), this.#options.rescanMs ?? 5000);
+  }
+
+  /** Bring the supervised set in line with the directory. */
+  scan(): void {
+    if (this.#stopping) return;
+    const warnings: string[] = [];
+    this.#ensureWatch(warnings);
+    const result = scanServices(this.dir);
+    if (result.failed) warnings.push(result.failed);
+    else warnings.push(...result.warnings);
+    this.#warnOnce(warnings);
+    if (result.failed) return;
+    const now = Date.now();
+    const present = new Set<string>();
+    for (const { name, key } of result.entries) {
+      present.add(key);
+      let slot = this.#slots.get(key);
+      if (!slot) {
+        slot = { key, name, supervisor: undefined, retryAt: 0, lastFatal: undefined };
+        this.#slots.set(key, slot);
+      }
+      if (!slot.supervisor && now >= slot.retryAt) this.#launch(slot);
+    }
+    for (const [key, slot] of this.#slots) {
+      if (present.has(key)) continue;
+      this.#slots.delete(key);
+      if (slot.supervisor) this.#retire(slot.supervisor);
+    }
+  }
+
+  /**
+   * Take every service and log service down as `x` does (control/t
+   * overrides honoured); KILL what still runs after `timeoutMs`, and again
+   * every second. True when everything went down without KILL.
+   */
+  async stop(options: { timeoutMs: number }): Promise<boolean> {
+    this.#stopping = true;
+    clearInterval(this.#interval);
+    clearTimeout(this.#retryTimer);
+    clearTimeout(this.#eventTimer);
+    this.#unwatch();
+    const all = this.supervisors;
+    for (const supervisor of all) supervisor.exit();
+    const done = Promise.all(all.map((supervisor) => supervisor.exited));
+    if (await settlesWithin(done, options.timeoutMs)) return true;
+    for (let round = 0; round < KILL_ROUNDS; round++) {
+      for (const supervisor of all) this.#kill(supervisor);
+      if (await settlesWithin(done, KILL_INTERVAL_MS)) return false;
+    }
+    for (const supervisor of all) supervisor.close();
+    return false;
+  }
+
+  #kill(supervisor: Supervisor): void {
+    for (const pid of supervisor.pids) {
+      // With -P the service leads its own process group: take all of it.
+      if (this.#options.newSession) sendSignal(-pid, SIG.KILL);
+      sendSignal(pid, SIG.KILL);
+    }
+  }
+
+  #launch(slot: Slot): void {
+    const { reactor, children, newSession, report } = this.#options;
+    const supervisor = new Supervisor(slot.name, { reactor, children, newSession, report });
+    try {
+      const dirFd = openAt(AT_FDCWD, `${this.dir}/${slot.name}`, {
+        flags: DIRECTORY,
+        what: "change to directory",
+      });
+      supervisor.open({ dirFd });
+    } catch (error) {
+      const message = error instanceof SupervisorFatal
+        ? error.message
+        : `runsv ${slot.name}: fatal: ${error instanceof Error ? error.message : String(error)}`;
+      if (message !== slot.lastFatal) report(message);
+      slot.lastFatal = message;
+      slot.retryAt = Date.now() + (this.#options.retryMs ?? 1000);
+      this.#armRetry();
+      return;
+    }
+    slot.lastFatal = undefined;
+    slot.supervisor = supervisor;
+    supervisor.exited.then(() => {
+      if (this.#stopping || slot.supervisor !== supervisor) return;
+      // Gone after `x`: runit's runsvdir starts runsv again.
+      slot.supervisor = undefined;
+      slot.retryAt = 0;
+      if (this.#slots.get(slot.key) === slot) this.#requestScan();
+    });
+  }
+
+  /** An entry went away: its service and log go down as on `x`. */
+  #retire(supervisor: Supervisor): void {
+    this.#leaving.add(supervisor);
+    supervisor.exit();
+    supervisor.exited.then(() => this.#leaving.delete(supervisor));
+  }
+
+  #armRetry(): void {
+    if (this.#retryTimer !== undefined || this.#stopping) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.scan();
+    }, this.#options.retryMs ?? 1000);
+  }
+
+  #requestScan(): void {
+    if (this.#eventTimer !== undefined || this.#stopping) return;
+    this.#eventTimer = setTimeout(() => {
+      this.#eventTimer = undefined;
+      this.scan();
+    }, EVENT_DELAY_MS);
+  }
+
+  /** Report each warning once until the condition clears (runit repeats them each scan). */
+  #warnOnce(warnings: string[]): void {
+    const now = new Set(warnings);
+    for (const warning of now) {
+      if (!this.#warned.has(warning)) {
+        this.#options.report(`runsvdir ${this.dir}: warning: ${warning}`);
+      }
+    }
+    this.#warned = now;
+  }
+
+  /** (Re)watch the directory when it is new or was replaced. */
+  #ensureWatch(warnings: string[]): void {
+    let key: string | undefined;
+    try {
+      const stat = statAt(AT_FDCWD, this.dir);
+      if (stat === undefined) throw new Deno.errors.NotFound();
+      key = `${stat.dev}:${stat.ino}`;
+    } catch {
+      // scanServices reports why the directory cannot be read.
+      this.#unwatch();
+      return;
+    }
+    if (key === this.#watchedKey && this.#watcher) return;
+    this.#unwatch();
+    try {
+      const watcher = Deno.watchFs(this.dir, { recursive: false });
+      this.#watcher = watcher;
+      this.#watchedKey = key;
+      this.#follow(watcher);
+    } catch (error) {
+      warnings.push(
+        `unable to watch ${this.dir}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+  }
+
+  async #follow(watcher: Deno.FsWatcher): Promise<void> {
+    try {
+      for await (const _event of watcher) this.#requestScan();
+    } catch {
+      // The directory went away; the periodic scan sets up a new watch.
+    }
+    if (this.#watcher === watcher) {
+      this.#watcher = undefined;
+      this.#watchedKey = undefined;
+    }
+  }
+
+  #unwatch(): void {
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    this.#watchedKey = undefined;
+    try {
+      watcher?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** True when `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
