@@ -127,6 +127,8 @@ export class ServiceTree {
         slot = { key, name, supervisor: undefined, retryAt: 0, lastFatal: undefined };
         this.#slots.set(key, slot);
       }
+      // A renamed entry is started (again) under its current name.
+      slot.name = name;
       if (!slot.supervisor && now >= slot.retryAt) this.#launch(slot);
     }
     for (const [key, slot] of this.#slots) {

@@ -1,0 +1,338 @@
+import { assertEquals, assertMatch, assertOk } from "./assert.ts";
+import { alive, bin, hasDebianRunit, Sandbox, type Started, waitUntil } from "./helpers.ts";
+
+function read(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+function pidOf(dir: string): number {
+  return Number(read(`${dir}/supervise/pid`).trim());
+}
+
+async function waitRunning(
+  dir: string,
+  options: { not?: number; timeout?: number; namespaced?: boolean } = {},
+) {
+  return await waitUntil(() => {
+    const pid = pidOf(dir);
+    const running = pid > 0 && pid !== options.not && read(`${dir}/supervise/stat`) === "run\n";
+    return running && (options.namespaced || alive(pid)) ? pid : 0;
+  }, { what: `${dir} to run`, timeout: options.timeout });
+}
+
+/** Fields of /proc/PID/stat after the command name: [state, ppid, ...]. */
+function statFields(pid: number): string[] | undefined {
+  const text = read(`/proc/${pid}/stat`);
+  if (!text) return undefined;
+  return text.slice(text.lastIndexOf(")") + 2).split(" ");
+}
+
+/** pid, state and name of every child of `parent`. */
+function childrenOf(parent: number): Array<{ pid: number; state: string; name: string }> {
+  const found = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    const fields = statFields(pid);
+    if (fields && Number(fields[1]) === parent) {
+      const name = read(`/proc/${pid}/comm`).trim();
+      found.push({ pid, state: fields[0], name });
+    }
+  }
+  return found;
+}
+
+async function runsvdir(
+  sb: Sandbox,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<Started> {
+  return sb.start(`${await bin()}/runsvdir`, args, { env });
+}
+
+/** A service directory prepared outside `svdir`, to be moved in whole. */
+async function staged(sb: Sandbox, name: string, run: string): Promise<string> {
+  return await sb.service(`stage/${name}`, { run });
+}
+
+Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", async () => {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  const a = await sb.service("service/a", { run: "exec sleep 100" });
+  await sb.service("service/.hidden", { run: "exec sleep 100" });
+  const external = await sb.service("external", { run: "exec sleep 100" });
+  await Deno.writeTextFile(`${svdir}/plainfile`, "");
+  await Deno.symlink("a", `${svdir}/a-again`);
+  await Deno.symlink(external, `${svdir}/ext`);
+  await Deno.symlink(`${sb.dir}/nowhere`, `${svdir}/dangling`);
+  const daemon = await runsvdir(sb, [svdir]);
+  const aPid = await waitRunning(a);
+  const extPid = await waitRunning(external);
+  // a and a-again are one directory: one ./run; .hidden is ignored.
+  await waitUntil(() => childrenOf(daemon.pid).length === 2, { what: "two services" });
+  assertEquals(childrenOf(daemon.pid).map((c) => c.pid).sort(), [aPid, extPid].sort());
+  assertEquals(read(`${svdir}/.hidden/supervise/stat`), "");
+
+  // A new service moved in starts at once.
+  const b = await staged(sb, "b", "exec sleep 100");
+  const moved = performance.now();
+  await Deno.rename(b, `${svdir}/b`);
+  const bPid = await waitRunning(`${svdir}/b`);
+  const latency = performance.now() - moved;
+  assertOk(latency < 1000, `mv to ./run took ${latency.toFixed(0)} ms`);
+
+  // A rename restarts nothing; the next change proves it was seen.
+  await Deno.rename(`${svdir}/a`, `${svdir}/a2`);
+  await Deno.remove(`${svdir}/a-again`);
+  await Deno.rename(await staged(sb, "c", "exec sleep 100"), `${svdir}/c`);
+  await waitRunning(`${svdir}/c`);
+  assertEquals(pidOf(`${svdir}/a2`), aPid);
+  assertOk(alive(aPid), "a2 kept its process");
+
+  // Removed entries are taken down as by `x`.
+  await Deno.rename(`${svdir}/b`, `${sb.dir}/b-gone`);
+  await Deno.remove(`${svdir}/ext`);
+  await waitUntil(() => !alive(bPid) && !alive(extPid), { what: "removed services down" });
+  assertEquals(read(`${sb.dir}/b-gone/supervise/stat`), "down\n");
+
+  // `sv x` ends one supervisor; runsvdir starts it again.
+  const x = await sb.run(`${await bin()}/sv`, ["x", `${svdir}/a2`]);
+  assertEquals(x.code, 0);
+  await waitRunning(`${svdir}/a2`, { not: aPid });
+
+  // TERM: every service down, exit 0.
+  const running = childrenOf(daemon.pid).map((c) => c.pid);
+  assertEquals(running.length, 2);
+  Deno.kill(daemon.pid, "SIGTERM");
+  const done = await daemon.done;
+  assertEquals(done.code, 0, done.stderr);
+  for (const pid of running) assertOk(!alive(pid), `pid ${pid} is down`);
+  assertMatch(
+    done.stderr,
+    new RegExp(`^runsvdir ${svdir}: warning: unable to stat dangling: file does not exist$`, "m"),
+  );
+  // Reported once, not on every rescan.
+  assertEquals(done.stderr.split("unable to stat dangling").length, 2);
+});
+
+Deno.test("runsvdir: 200 services, all `run:` in our sv and Debian's", async () => {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  const dirs: string[] = [];
+  for (let i = 0; i < 200; i++) {
+    dirs.push(
+      await sb.service(`service/s${String(i).padStart(3, "0")}`, { run: "exec sleep 100" }),
+    );
+  }
+  const daemon = await runsvdir(sb, [svdir]);
+  const svs = [`${await bin()}/sv`];
+  if (hasDebianRunit()) svs.push("/usr/bin/sv");
+  for (const sv of svs) {
+    await waitUntil(async () => {
+      const status = await sb.run(sv, ["status", ...dirs]);
+      const lines = status.stdout.trim().split("\n");
+      return status.code === 0 && lines.length === 200 &&
+        lines.every((line) => /^run: \S+: \(pid \d+\) \d+s$/.test(line));
+    }, { what: `${sv} status: 200 × run`, timeout: 20_000, interval: 200 });
+  }
+  const pids = dirs.map(pidOf);
+  assertEquals(new Set(pids).size, 200);
+  Deno.kill(daemon.pid, "SIGTERM");
+  assertEquals((await daemon.done).code, 0);
+  assertOk(pids.every((pid) => !alive(pid)), "every service is down after TERM");
+});
+
+Deno.test("runsvdir: broken service directories do not disturb the others", async () => {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  const good = await sb.service("service/good", { run: "exec sleep 100" });
+  const logfile = await sb.service("service/logfile", { run: "exec sleep 100" });
+  await Deno.writeTextFile(`${logfile}/log`, "");
+  await Deno.mkdir(`${svdir}/norun`);
+  const noexec = await sb.service("service/noexec", { run: "exec sleep 100" });
+  await Deno.chmod(`${noexec}/run`, 0o644);
+  const supfile = await sb.service("service/supfile", { run: "exec sleep 100" });
+  await Deno.writeTextFile(`${supfile}/supervise`, "");
+  const ctlfile = await sb.service("service/ctlfile", { run: "exec sleep 100" });
+  await Deno.mkdir(`${ctlfile}/supervise`);
+  await Deno.writeTextFile(`${ctlfile}/supervise/control`, "");
+  const locked = await sb.service("service/locked", { run: "exec sleep 100" });
+  let debian: Started | undefined;
+  if (hasDebianRunit()) {
+    debian = sb.start("/usr/bin/runsv", [locked]);
+    await waitRunning(locked);
+  }
+  const daemon = await runsvdir(sb, [svdir]);
+  await waitRunning(good);
+  await waitRunning(logfile);
+  // Repaired directories are picked up: norun gets a run, supfile's file goes.
+  await sb.script(`${svdir}/norun/run`, "exec sleep 100");
+  await Deno.remove(`${supfile}/supervise`);
+  await waitRunning(`${svdir}/norun`);
+  await waitRunning(supfile);
+  if (debian) {
+    // Debian's runsv holds the lock; once it is gone ours takes over.
+    const before = pidOf(locked);
+    Deno.kill(debian.pid, "SIGTERM");
+    await debian.done;
+    await waitRunning(locked, { not: before });
+  }
+  Deno.kill(daemon.pid, "SIGTERM");
+  const { code, stderr } = await daemon.done;
+  assertEquals(code, 0, stderr);
+  const expected = [
+    "runsv logfile: warning: ./log: not a directory.",
+    "runsv norun: warning: unable to start ./run: file does not exist",
+    "runsv noexec: warning: unable to start ./run: access denied",
+    "runsv ctlfile: fatal: supervise/control exists but is not a fifo",
+  ];
+  if (debian) {
+    expected.push("runsv locked: fatal: unable to lock supervise/lock: temporary failure");
+  }
+  for (const line of expected) assertOk(stderr.includes(`${line}\n`), `stderr has ${line}`);
+  assertMatch(stderr, /^runsv supfile: fatal: unable to open supervise\/lock: /m);
+  // A failing supervisor is retried each second but reported once.
+  assertEquals(stderr.split("exists but is not a fifo").length, 2);
+  assertEquals(read(`${ctlfile}/supervise/control`), "");
+});
+
+Deno.test("runsvdir: HUP takes every service down and exits 111", async () => {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  const a = await sb.service("service/a", { run: "exec sleep 100", log: "exec cat >/dev/null" });
+  const daemon = await runsvdir(sb, [svdir]);
+  const pid = await waitRunning(a);
+  const logPid = await waitRunning(`${a}/log`);
+  Deno.kill(daemon.pid, "SIGHUP");
+  const { code } = await daemon.done;
+  assertEquals(code, 111);
+  assertOk(!alive(pid) && !alive(logPid), "service and log are down");
+});
+
+Deno.test("runsvdir: TERM honours control/t, KILLs after the timeout, exit 1", async () => {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  // Ignores TERM; its control/t stops it with INT instead.
+  const custom = await sb.service("service/custom", {
+    run: "trap 'exit 0' INT\ntrap '' TERM\nwhile :; do sleep 0.05; done",
+    log: "exec cat > out",
+  });
+  await sb.script(`${custom}/control/t`, 'echo "t $1" > tcalled\nkill -INT "$1"');
+  // Ignores TERM, and has no control/t: needs KILL.
+  const stubborn = await sb.service("service/stubborn", { run: "trap '' TERM\nexec sleep 100" });
+  const daemon = await runsvdir(sb, [svdir], { RUNSVDIR_TIMEOUT: "1" });
+  const customPid = await waitRunning(custom);
+  const logPid = await waitRunning(`${custom}/log`);
+  const stubbornPid = await waitRunning(stubborn);
+  const sent = performance.now();
+  Deno.kill(daemon.pid, "SIGTERM");
+  const { code, stderr } = await daemon.done;
+  const took = performance.now() - sent;
+  assertEquals(code, 1, stderr);
+  assertOk(took >= 900 && took < 4000, `shutdown took ${took.toFixed(0)} ms`);
+  assertEquals(read(`${custom}/tcalled`), `t ${customPid}\n`);
+  for (const pid of [customPid, logPid, stubbornPid]) assertOk(!alive(pid), `${pid} down`);
+});
+
+Deno.test("runsvdir: the log argument shows the latest errors in ps", async () => {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  await sb.service("service/noisy", { run: "echo boom-4711 >&2\nexec sleep 100" });
+  const dots = ".".repeat(60);
+  const daemon = await runsvdir(sb, [svdir, `log: ${dots}`]);
+  const args = await waitUntil(async () => {
+    const ps = await sb.run("ps", ["-o", "args=", "-p", String(daemon.pid)]);
+    return ps.stdout.includes("boom-4711") ? ps.stdout : "";
+  }, { what: "ps to show the error" });
+  // The first five characters stay; the newest text is right-aligned.
+  assertMatch(args, /log: \.+boom-4711 \n$/);
+  Deno.kill(daemon.pid, "SIGTERM");
+  const { code, stderr } = await daemon.done;
+  assertEquals(code, 0);
+  // The same text also reaches stderr.
+  assertOk(stderr.includes("boom-4711\n"), stderr);
+
+  // Too short: runit's two warnings, and it runs on.
+  const short = await runsvdir(sb, [svdir, "log"]);
+  await waitUntil(() => childrenOf(short.pid).length === 1, { what: "noisy to run" });
+  Deno.kill(short.pid, "SIGTERM");
+  const shortDone = await short.done;
+  assertEquals(shortDone.code, 0);
+  assertOk(
+    shortDone.stderr.startsWith(
+      `runsvdir ${svdir}: warning: log must have at least seven characters.\n` +
+        `runsvdir ${svdir}: warning: log service disabled.\n`,
+    ),
+    shortDone.stderr,
+  );
+});
+
+Deno.test("runsvdir: usage as runit's", async () => {
+  await using sb = await Sandbox.create();
+  const program = `${await bin()}/runsvdir`;
+  const ours = await sb.run(program, []);
+  assertEquals([ours.code, ours.stderr], [1, `usage: ${program} [-P] dir\n\n`]);
+  if (hasDebianRunit()) {
+    const theirs = await sb.run("/usr/bin/runsvdir", []);
+    assertEquals(theirs.code, 1);
+    assertEquals(theirs.stderr.replace("/usr/bin/runsvdir", program), ours.stderr);
+  }
+});
+
+Deno.test("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TERM", async () => {
+  if (Deno.uid() !== 0) {
+    console.log("skipped: unshare --pid needs root");
+    return;
+  }
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  // Each round leaves an orphan that the namespace's PID 1 must reap.
+  await sb.service("service/forker", {
+    run: "while :; do sh -c 'sleep 0.1 & exit 0'; sleep 0.05; done",
+    log: "exec cat >/dev/null",
+  });
+  await sb.service("service/steady", { run: "exec sleep 100" });
+  const unshare = sb.start(
+    "unshare",
+    ["--pid", "--fork", "--mount-proc", `${await bin()}/runsvdir`, "-P", svdir],
+    { env: { RUNSVDIR_TIMEOUT: "2" } },
+  );
+  const init = await waitUntil(() => {
+    const child = childrenOf(unshare.pid)[0];
+    return child && /^NSpid:\s+\d+\s+1$/m.test(read(`/proc/${child.pid}/status`)) ? child.pid : 0;
+  }, { what: "runsvdir as PID 1" });
+  // supervise/pid holds pids as seen inside the namespace.
+  const inner = [
+    await waitRunning(`${svdir}/steady`, { namespaced: true }),
+    await waitRunning(`${svdir}/forker`, { namespaced: true }),
+    await waitRunning(`${svdir}/forker/log`, { namespaced: true }),
+  ];
+  const services = childrenOf(init).map((c) => c.pid).filter((pid) => {
+    const nspid = /^NSpid:.*\s(\d+)$/m.exec(read(`/proc/${pid}/status`));
+    return nspid && inner.includes(Number(nspid[1]));
+  });
+  assertEquals(services.length, 3);
+  const orphans = new Set<number>();
+  let maxZombies = 0;
+  await waitUntil(() => {
+    const children = childrenOf(init);
+    for (const child of children) {
+      if (!services.includes(child.pid) && child.name === "sleep") orphans.add(child.pid);
+    }
+    maxZombies = Math.max(maxZombies, children.filter((c) => c.state === "Z").length);
+    return orphans.size >= 15;
+  }, { what: "orphans re-parented to PID 1", timeout: 15_000, interval: 10 });
+  // Without reaping, every orphan would stay a zombie.
+  assertOk(maxZombies <= 3, `zombies accumulated: ${maxZombies}`);
+  const sent = performance.now();
+  Deno.kill(init, "SIGTERM");
+  const { code, stderr } = await unshare.done;
+  const took = performance.now() - sent;
+  assertEquals(code, 0, stderr);
+  assertOk(took < 3000, `shutdown took ${took.toFixed(0)} ms`);
+  assertOk(services.every((pid) => !alive(pid)), "every service is down");
+});
