@@ -1,0 +1,265 @@
+/**
+ * runsvdir side by side with Debian's runit, in one run:
+ *
+ * - memory: PSS of every supervision process together (ours: the one
+ *   runsvdir process; runit: runsvdir plus one runsv per service; service
+ *   payloads excluded) at 10, 100 and 500 services with a trivial `run`, and
+ *   the marginal cost per service, (PSS@500 - PSS@10) / 490;
+ * - latency from `mv newservice dir/` to its `./run` starting, median of 20;
+ * - CPU time of the supervision processes over an idle window with 100
+ *   services (both measured over the same window, side by side).
+ *
+ * Run: deno run --allow-read --allow-write --allow-run --allow-env --allow-ffi
+ * --allow-sys bench/runsvdir.ts [--cpu-seconds 20]
+ *
+ * @module
+ */
+
+import { install } from "../scripts/install.ts";
+
+const RUNIT_RUNSVDIR = "/usr/bin/runsvdir";
+const COUNTS = [10, 100, 500];
+const LATENCY_TRIALS = 20;
+const TICK_MS = 10; // USER_HZ = 100
+
+interface Tree {
+  label: string;
+  dir: string;
+  child: Deno.ChildProcess;
+  /** pids of the supervision processes (runsvdir, and runit's runsv). */
+  supervisors(): number[];
+  stop(): Promise<void>;
+}
+
+function read(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+function statFields(pid: number): string[] {
+  const text = read(`/proc/${pid}/stat`);
+  return text ? text.slice(text.lastIndexOf(")") + 2).split(" ") : [];
+}
+
+function childrenOf(parent: number): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (Number.isInteger(pid) && Number(statFields(pid)[1]) === parent) found.push(pid);
+  }
+  return found;
+}
+
+function alive(pid: number): boolean {
+  const state = statFields(pid)[0];
+  return state !== undefined && state !== "Z";
+}
+
+/** Proportional set size in KB. */
+function pss(pid: number): number {
+  const match = /^Pss:\s+(\d+) kB/m.exec(read(`/proc/${pid}/smaps_rollup`));
+  return match ? Number(match[1]) : 0;
+}
+
+/** utime + stime in ms (100 Hz ticks; exited threads included). */
+function cpuMs(pid: number): number {
+  const fields = statFields(pid);
+  return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) * TICK_MS;
+}
+
+async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitUntil(condition: () => boolean, timeout: number, what: string) {
+  const deadline = Date.now() + timeout;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+async function makeService(dir: string, run: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/run`, `#!/bin/sh\n${run}\n`, { mode: 0o755 });
+}
+
+async function makeTree(dir: string, count: number): Promise<string[]> {
+  const dirs: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const service = `${dir}/s${String(i).padStart(3, "0")}`;
+    await makeService(service, "exec sleep 1000");
+    dirs.push(service);
+  }
+  return dirs;
+}
+
+function spawnQuiet(command: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(command, {
+    args,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+  }).spawn();
+}
+
+function running(dirs: string[]): boolean {
+  return dirs.every((dir) => read(`${dir}/supervise/stat`) === "run\n");
+}
+
+function startOurs(bin: string, dir: string): Tree {
+  const child = spawnQuiet(`${bin}/runsvdir`, [dir]);
+  return {
+    label: "ours",
+    dir,
+    child,
+    supervisors: () => [child.pid],
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+function startRunit(dir: string): Tree {
+  const child = spawnQuiet(RUNIT_RUNSVDIR, [dir]);
+  const supervisors = () => [child.pid, ...childrenOf(child.pid)];
+  return {
+    label: "runit",
+    dir,
+    child,
+    supervisors,
+    async stop() {
+      const runsvs = childrenOf(child.pid);
+      child.kill("SIGTERM");
+      await child.status;
+      // runit's runsv processes outlive runsvdir: TERM (= exit) each.
+      for (const pid of runsvs) Deno.kill(pid, "SIGTERM");
+      await waitUntil(() => runsvs.every((pid) => !alive(pid)), 20_000, "runsv to exit");
+    },
+  };
+}
+
+async function measureMemory(bin: string, root: string) {
+  const result: Record<string, Record<number, number>> = { ours: {}, runit: {} };
+  for (const count of COUNTS) {
+    for (const label of ["ours", "runit"]) {
+      const dir = `${root}/mem-${label}-${count}`;
+      const dirs = await makeTree(dir, count);
+      const tree = label === "ours" ? startOurs(bin, dir) : startRunit(dir);
+      try {
+        await waitUntil(() => running(dirs), 60_000, `${label}: ${count} services`);
+        await sleep(1000); // Let start-up garbage be collected.
+        result[label][count] = tree.supervisors().reduce((sum, pid) => sum + pss(pid), 0);
+      } finally {
+        await tree.stop();
+      }
+      await Deno.remove(dir, { recursive: true });
+    }
+  }
+  return result;
+}
+
+async function measureCpu(trees: Tree[], seconds: number) {
+  const before = trees.map((tree) => tree.supervisors().reduce((s, pid) => s + cpuMs(pid), 0));
+  await sleep(seconds * 1000);
+  return trees.map((tree, i) =>
+    tree.supervisors().reduce((s, pid) => s + cpuMs(pid), 0) - before[i]
+  );
+}
+
+/** mv a prepared service in; ms until its ./run has written its start time. */
+async function latencies(tree: Tree, root: string): Promise<number[]> {
+  const found: number[] = [];
+  for (let i = 0; i < LATENCY_TRIALS; i++) {
+    const name = `new${i}`;
+    const staging = `${root}/stage-${tree.label}/${name}`;
+    await makeService(staging, "date +%s%N > started\nexec sleep 1000");
+    const before = BigInt(Date.now()) * 1_000_000n;
+    await Deno.rename(staging, `${tree.dir}/${name}`);
+    const marker = `${tree.dir}/${name}/started`;
+    await waitUntil(() => read(marker).endsWith("\n"), 20_000, `${tree.label} ${name}`);
+    found.push(Number(BigInt(read(marker).trim()) - before) / 1e6);
+  }
+  return found;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function ratio(ours: number, runit: number): string {
+  return runit === 0 ? "n/a" : `${(ours / runit).toFixed(2)}x`;
+}
+
+async function main(): Promise<void> {
+  const at = Deno.args.indexOf("--cpu-seconds");
+  const cpuSeconds = at >= 0 ? Number(Deno.args[at + 1]) : 20;
+  try {
+    Deno.statSync(RUNIT_RUNSVDIR);
+  } catch {
+    console.error(`bench: ${RUNIT_RUNSVDIR} is needed (Debian's runit)`);
+    Deno.exit(1);
+  }
+  const root = await Deno.makeTempDir({ prefix: "runsvdir-bench-" });
+  const bin = `${root}/prefix/bin`;
+  await install(`${root}/prefix`);
+  try {
+    console.log("memory: PSS of the supervision processes (payloads excluded)");
+    const memory = await measureMemory(bin, root);
+    for (const count of COUNTS) {
+      const [ours, runit] = [memory.ours[count], memory.runit[count]];
+      console.log(
+        `  ${String(count).padStart(3)} services: ours ${ours} KB, runit ${runit} KB, ` +
+          `ratio ${ratio(ours, runit)}`,
+      );
+    }
+    const marginal = (label: string) => (memory[label][500] - memory[label][10]) / 490;
+    console.log(
+      `  per added service: ours ${marginal("ours").toFixed(1)} KB, ` +
+        `runit ${marginal("runit").toFixed(1)} KB, ratio ${
+          ratio(marginal("ours"), marginal("runit"))
+        }`,
+    );
+
+    const trees: Tree[] = [];
+    for (const label of ["ours", "runit"]) {
+      const dir = `${root}/idle-${label}`;
+      const dirs = await makeTree(dir, 100);
+      const tree = label === "ours" ? startOurs(bin, dir) : startRunit(dir);
+      trees.push(tree);
+      await waitUntil(() => running(dirs), 60_000, `${label}: 100 services`);
+    }
+    try {
+      await sleep(1000);
+      const [ours, runit] = await measureCpu(trees, cpuSeconds);
+      console.log(
+        `cpu: ${cpuSeconds} s idle with 100 services (both at once, 10 ms ticks): ` +
+          `ours ${ours} ms, runit ${runit} ms, ratio ${ratio(ours, runit)}`,
+      );
+      const [oursLatency, runitLatency] = await Promise.all(
+        trees.map((tree) => latencies(tree, root)),
+      );
+      console.log(
+        `latency mv -> ./run, median of ${LATENCY_TRIALS}: ` +
+          `ours ${median(oursLatency).toFixed(1)} ms ` +
+          `(max ${Math.max(...oursLatency).toFixed(1)}), ` +
+          `runit ${median(runitLatency).toFixed(1)} ms ` +
+          `(max ${Math.max(...runitLatency).toFixed(1)}), ` +
+          `ratio ${ratio(median(oursLatency), median(runitLatency))}`,
+      );
+    } finally {
+      for (const tree of trees) await tree.stop();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) await main();
