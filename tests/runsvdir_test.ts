@@ -1,5 +1,6 @@
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { alive, bin, hasDebianRunit, Sandbox, type Started, waitUntil } from "./helpers.ts";
+import { bin, hasDebianRunit, Sandbox, type Started, waitUntil } from "./helpers.ts";
+import { childrenOf, readProc, running as alive } from "./proc.ts";
 
 function read(path: string): string {
   try {
@@ -24,34 +25,35 @@ async function waitRunning(
   }, { what: `${dir} to run`, timeout: options.timeout });
 }
 
-/** Fields of /proc/PID/stat after the command name: [state, ppid, ...]. */
-function statFields(pid: number): string[] | undefined {
-  const text = read(`/proc/${pid}/stat`);
-  if (!text) return undefined;
-  return text.slice(text.lastIndexOf(")") + 2).split(" ");
-}
+/** A started process that is TERMed (then KILLed) on disposal if still running. */
+type Guarded = Started & AsyncDisposable;
 
-/** pid, state and name of every child of `parent`. */
-function childrenOf(parent: number): Array<{ pid: number; state: string; name: string }> {
-  const found = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    const fields = statFields(pid);
-    if (fields && Number(fields[1]) === parent) {
-      const name = read(`/proc/${pid}/comm`).trim();
-      found.push({ pid, state: fields[0], name });
-    }
-  }
-  return found;
+function guard(started: Started, options: { term?: () => number } = {}): Guarded {
+  let finished = false;
+  started.done.finally(() => finished = true);
+  return {
+    ...started,
+    async [Symbol.asyncDispose]() {
+      if (finished) return;
+      try {
+        Deno.kill(options.term?.() || started.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      const deadline = Date.now() + 10_000;
+      while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (!finished) started.child.kill("SIGKILL");
+      await started.done.catch(() => {});
+    },
+  };
 }
 
 async function runsvdir(
   sb: Sandbox,
   args: string[],
   env: Record<string, string> = {},
-): Promise<Started> {
-  return sb.start(`${await bin()}/runsvdir`, args, { env });
+): Promise<Guarded> {
+  return guard(sb.start(`${await bin()}/runsvdir`, args, { env }));
 }
 
 /** A service directory prepared outside `svdir`, to be moved in whole. */
@@ -69,12 +71,15 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
   await Deno.symlink("a", `${svdir}/a-again`);
   await Deno.symlink(external, `${svdir}/ext`);
   await Deno.symlink(`${sb.dir}/nowhere`, `${svdir}/dangling`);
-  const daemon = await runsvdir(sb, [svdir]);
+  await using daemon = await runsvdir(sb, [svdir]);
   const aPid = await waitRunning(a);
   const extPid = await waitRunning(external);
   // a and a-again are one directory: one ./run; .hidden is ignored.
-  await waitUntil(() => childrenOf(daemon.pid).length === 2, { what: "two services" });
-  assertEquals(childrenOf(daemon.pid).map((c) => c.pid).sort(), [aPid, extPid].sort());
+  const two = await waitUntil(async () => {
+    const children = await childrenOf(daemon.pid);
+    return children.length === 2 ? children : undefined;
+  }, { what: "two services" });
+  assertEquals(two!.map((c) => c.pid).sort(), [aPid, extPid].sort());
   assertEquals(read(`${svdir}/.hidden/supervise/stat`), "");
 
   // A new service moved in starts at once.
@@ -105,7 +110,7 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
   await waitRunning(`${svdir}/a2`, { not: aPid });
 
   // TERM: every service down, exit 0.
-  const running = childrenOf(daemon.pid).map((c) => c.pid);
+  const running = (await childrenOf(daemon.pid)).map((c) => c.pid);
   assertEquals(running.length, 2);
   Deno.kill(daemon.pid, "SIGTERM");
   const done = await daemon.done;
@@ -128,7 +133,7 @@ Deno.test("runsvdir: 200 services, all `run:` in our sv and Debian's", async () 
       await sb.service(`service/s${String(i).padStart(3, "0")}`, { run: "exec sleep 100" }),
     );
   }
-  const daemon = await runsvdir(sb, [svdir]);
+  await using daemon = await runsvdir(sb, [svdir]);
   const svs = [`${await bin()}/sv`];
   if (hasDebianRunit()) svs.push("/usr/bin/sv");
   for (const sv of svs) {
@@ -161,12 +166,9 @@ Deno.test("runsvdir: broken service directories do not disturb the others", asyn
   await Deno.mkdir(`${ctlfile}/supervise`);
   await Deno.writeTextFile(`${ctlfile}/supervise/control`, "");
   const locked = await sb.service("service/locked", { run: "exec sleep 100" });
-  let debian: Started | undefined;
-  if (hasDebianRunit()) {
-    debian = sb.start("/usr/bin/runsv", [locked]);
-    await waitRunning(locked);
-  }
-  const daemon = await runsvdir(sb, [svdir]);
+  await using debian = hasDebianRunit() ? guard(sb.start("/usr/bin/runsv", [locked])) : undefined;
+  if (debian) await waitRunning(locked);
+  await using daemon = await runsvdir(sb, [svdir]);
   await waitRunning(good);
   await waitRunning(logfile);
   // Repaired directories are picked up: norun gets a run, supfile's file goes.
@@ -204,7 +206,7 @@ Deno.test("runsvdir: HUP takes every service down and exits 111", async () => {
   await using sb = await Sandbox.create();
   const svdir = `${sb.dir}/service`;
   const a = await sb.service("service/a", { run: "exec sleep 100", log: "exec cat >/dev/null" });
-  const daemon = await runsvdir(sb, [svdir]);
+  await using daemon = await runsvdir(sb, [svdir]);
   const pid = await waitRunning(a);
   const logPid = await waitRunning(`${a}/log`);
   Deno.kill(daemon.pid, "SIGHUP");
@@ -224,7 +226,7 @@ Deno.test("runsvdir: TERM honours control/t, KILLs after the timeout, exit 1", a
   await sb.script(`${custom}/control/t`, 'echo "t $1" > tcalled\nkill -INT "$1"');
   // Ignores TERM, and has no control/t: needs KILL.
   const stubborn = await sb.service("service/stubborn", { run: "trap '' TERM\nexec sleep 100" });
-  const daemon = await runsvdir(sb, [svdir], { RUNSVDIR_TIMEOUT: "1" });
+  await using daemon = await runsvdir(sb, [svdir], { RUNSVDIR_TIMEOUT: "1" });
   const customPid = await waitRunning(custom);
   const logPid = await waitRunning(`${custom}/log`);
   const stubbornPid = await waitRunning(stubborn);
@@ -243,7 +245,7 @@ Deno.test("runsvdir: the log argument shows the latest errors in ps", async () =
   const svdir = `${sb.dir}/service`;
   await sb.service("service/noisy", { run: "echo boom-4711 >&2\nexec sleep 100" });
   const dots = ".".repeat(60);
-  const daemon = await runsvdir(sb, [svdir, `log: ${dots}`]);
+  await using daemon = await runsvdir(sb, [svdir, `log: ${dots}`]);
   const args = await waitUntil(async () => {
     const ps = await sb.run("ps", ["-o", "args=", "-p", String(daemon.pid)]);
     return ps.stdout.includes("boom-4711") ? ps.stdout : "";
@@ -257,8 +259,10 @@ Deno.test("runsvdir: the log argument shows the latest errors in ps", async () =
   assertOk(stderr.includes("boom-4711\n"), stderr);
 
   // Too short: runit's two warnings, and it runs on.
-  const short = await runsvdir(sb, [svdir, "log"]);
-  await waitUntil(() => childrenOf(short.pid).length === 1, { what: "noisy to run" });
+  await using short = await runsvdir(sb, [svdir, "log"]);
+  await waitUntil(async () => (await childrenOf(short.pid)).length === 1, {
+    what: "noisy to run",
+  });
   Deno.kill(short.pid, "SIGTERM");
   const shortDone = await short.done;
   assertEquals(shortDone.code, 0);
@@ -296,14 +300,20 @@ Deno.test("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TERM
     log: "exec cat >/dev/null",
   });
   await sb.service("service/steady", { run: "exec sleep 100" });
-  const unshare = sb.start(
-    "unshare",
-    ["--pid", "--fork", "--mount-proc", `${await bin()}/runsvdir`, "-P", svdir],
-    { env: { RUNSVDIR_TIMEOUT: "2" } },
+  let init = 0;
+  // unshare ignores TERM while it waits; with --kill-child, PID 1 dies with it.
+  await using unshare = guard(
+    sb.start(
+      "unshare",
+      ["--pid", "--fork", "--mount-proc", "--kill-child", `${await bin()}/runsvdir`, "-P", svdir],
+      { env: { RUNSVDIR_TIMEOUT: "2" } },
+    ),
+    { term: () => init },
   );
-  const init = await waitUntil(() => {
-    const child = childrenOf(unshare.pid)[0];
-    return child && /^NSpid:\s+\d+\s+1$/m.test(read(`/proc/${child.pid}/status`)) ? child.pid : 0;
+  init = await waitUntil(async () => {
+    const child = (await childrenOf(unshare.pid))[0];
+    const status = child ? readProc(`/proc/${child.pid}/status`) : "";
+    return /^NSpid:\s+\d+\s+1$/m.test(status) ? child.pid : 0;
   }, { what: "runsvdir as PID 1" });
   // supervise/pid holds pids as seen inside the namespace.
   const inner = [
@@ -311,15 +321,15 @@ Deno.test("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TERM
     await waitRunning(`${svdir}/forker`, { namespaced: true }),
     await waitRunning(`${svdir}/forker/log`, { namespaced: true }),
   ];
-  const services = childrenOf(init).map((c) => c.pid).filter((pid) => {
-    const nspid = /^NSpid:.*\s(\d+)$/m.exec(read(`/proc/${pid}/status`));
+  const services = (await childrenOf(init)).map((c) => c.pid).filter((pid) => {
+    const nspid = /^NSpid:.*\s(\d+)$/m.exec(readProc(`/proc/${pid}/status`));
     return nspid && inner.includes(Number(nspid[1]));
   });
   assertEquals(services.length, 3);
   const orphans = new Set<number>();
   let maxZombies = 0;
-  await waitUntil(() => {
-    const children = childrenOf(init);
+  await waitUntil(async () => {
+    const children = await childrenOf(init);
     for (const child of children) {
       if (!services.includes(child.pid) && child.name === "sleep") orphans.add(child.pid);
     }

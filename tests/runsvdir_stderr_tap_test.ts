@@ -1,0 +1,35 @@
+import { assertEquals } from "./assert.ts";
+import { Sandbox } from "./helpers.ts";
+
+const TAP = new URL("../src/runsvdir/stderr_tap.ts", import.meta.url).href;
+const REACTOR = new URL("../src/reactor/mod.ts", import.meta.url).href;
+
+Deno.test("stderr tap: children's stderr and direct writes reach the listener and stderr", async () => {
+  await using sb = await Sandbox.create();
+  const script = `${sb.dir}/child.ts`;
+  await Deno.writeTextFile(
+    script,
+    `import { StderrTap } from "${TAP}";
+import { Children, Reactor } from "${REACTOR}";
+const reactor = new Reactor();
+const children = new Children();
+let heard = "";
+const tap = StderrTap.install(reactor, (bytes) => heard += new TextDecoder().decode(bytes));
+const running = reactor.run();
+await children.run(["/bin/sh", "-c", "echo from-child >&2"], {});
+tap.write(new TextEncoder().encode("direct\\n"));
+while (!heard.includes("from-child")) await new Promise((r) => setTimeout(r, 5));
+tap.close();
+children.close();
+reactor.stop();
+await running;
+reactor.close();
+console.log(JSON.stringify(heard));
+`,
+  );
+  const output = await sb.run(Deno.execPath(), ["run", "--allow-all", script]);
+  assertEquals(output.code, 0, output.stderr);
+  const heard: string = JSON.parse(output.stdout);
+  assertEquals(heard.split("\n").sort(), ["", "direct", "from-child"]);
+  assertEquals(output.stderr.split("\n").sort(), ["", "direct", "from-child"]);
+});

@@ -1,0 +1,92 @@
+import { assertEquals, assertOk } from "./assert.ts";
+import { Children, Reactor } from "../src/reactor/mod.ts";
+import { ServiceTree } from "../src/runsvdir/tree.ts";
+import { AT_FDCWD, closeFd, LOCK, O, openAt, tryLock } from "../src/sys/mod.ts";
+import { Sandbox, waitUntil } from "./helpers.ts";
+import { running as alive } from "./proc.ts";
+
+function pidOf(dir: string): number {
+  try {
+    return Number(Deno.readTextFileSync(`${dir}/supervise/pid`).trim());
+  } catch {
+    return 0;
+  }
+}
+
+async function withTree(
+  dir: string,
+  body: (tree: ServiceTree, lines: string[]) => Promise<void>,
+): Promise<void> {
+  const reactor = new Reactor();
+  const children = new Children();
+  const lines: string[] = [];
+  const tree = new ServiceTree(dir, {
+    reactor,
+    children,
+    report: (line) => lines.push(line),
+    retryMs: 100,
+  });
+  const running = reactor.run();
+  try {
+    tree.start();
+    await body(tree, lines);
+  } finally {
+    await tree.stop({ timeoutMs: 2000 });
+    children.close();
+    reactor.stop();
+    await running;
+    reactor.close();
+  }
+}
+
+Deno.test("tree: one supervisor per directory; removal takes it down; stop is clean", async () => {
+  await using sb = await Sandbox.create();
+  const a = await sb.service("service/a", { run: "exec sleep 100", log: "exec cat >/dev/null" });
+  await Deno.symlink("a", `${sb.dir}/service/a2`);
+  const b = await sb.service("service/b", { run: "exec sleep 100" });
+  await withTree(`${sb.dir}/service`, async (tree, lines) => {
+    await waitUntil(() => pidOf(a) && pidOf(`${a}/log`) && pidOf(b), { what: "services up" });
+    assertEquals(tree.supervisors.length, 2);
+    const bPid = pidOf(b);
+    await Deno.rename(b, `${sb.dir}/b-away`);
+    await waitUntil(() => !alive(bPid), { what: "b down after removal" });
+    await waitUntil(() => tree.supervisors.length === 1, { what: "b's supervisor gone" });
+    assertEquals(tree.services.length, 1);
+    const pids = [pidOf(a), pidOf(`${a}/log`)];
+    assertEquals(await tree.stop({ timeoutMs: 2000 }), true);
+    assertOk(pids.every((pid) => !alive(pid)), "a and its log are down");
+    assertEquals(lines, []);
+  });
+});
+
+Deno.test("tree: a supervisor that cannot start is retried and reported once", async () => {
+  await using sb = await Sandbox.create();
+  const a = await sb.service("service/a", { run: "exec sleep 100" });
+  await Deno.mkdir(`${a}/supervise`);
+  const lock = openAt(AT_FDCWD, `${a}/supervise/lock`, {
+    flags: O.WRONLY | O.CREAT | O.CLOEXEC,
+    mode: 0o600,
+  });
+  assertOk(tryLock(lock, LOCK.EX | LOCK.NB));
+  await withTree(`${sb.dir}/service`, async (_tree, lines) => {
+    await waitUntil(() => lines.length > 0, { what: "the fatal message" });
+    // Several retries (every 100 ms) go by, with one message.
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assertEquals(lines, ["runsv a: fatal: unable to lock supervise/lock: temporary failure"]);
+    closeFd(lock);
+    await waitUntil(() => pidOf(a) > 0, { what: "a to start once the lock is free" });
+  });
+});
+
+Deno.test("tree: stop KILLs what ignores TERM after the timeout", async () => {
+  await using sb = await Sandbox.create();
+  const a = await sb.service("service/a", { run: "trap '' TERM\nexec sleep 100" });
+  await withTree(`${sb.dir}/service`, async (tree) => {
+    const pid = await waitUntil(() => pidOf(a), { what: "a up" });
+    const started = performance.now();
+    assertEquals(await tree.stop({ timeoutMs: 300 }), false);
+    const took = performance.now() - started;
+    assertOk(took >= 290 && took < 2000, `stop took ${took}`);
+    assertOk(!alive(pid), "KILLed");
+  });
+});
