@@ -25,6 +25,12 @@ async function waitRunning(
   }, { what: `${dir} to run`, timeout: options.timeout });
 }
 
+/** The session id of `pid` (field 6 of /proc/PID/stat). */
+function sessionOf(pid: number): number {
+  const stat = readProc(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
 /** A started process that is TERMed (then KILLed) on disposal if still running. */
 type Guarded = Started & AsyncDisposable;
 
@@ -97,6 +103,8 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
   await waitRunning(`${svdir}/c`);
   assertEquals(pidOf(`${svdir}/a2`), aPid);
   assertOk(alive(aPid), "a2 kept its process");
+  // Without -P a service stays in runsvdir's session.
+  assertEquals(sessionOf(aPid), sessionOf(daemon.pid));
 
   // Removed entries are taken down as by `x`.
   await Deno.rename(`${svdir}/b`, `${sb.dir}/b-gone`);
@@ -263,7 +271,8 @@ Deno.test("runsvdir: the log argument shows the latest errors in ps", async () =
   await waitUntil(async () => (await childrenOf(short.pid)).length === 1, {
     what: "noisy to run",
   });
-  Deno.kill(short.pid, "SIGTERM");
+  // INT is a graceful stop too.
+  Deno.kill(short.pid, "SIGINT");
   const shortDone = await short.done;
   assertEquals(shortDone.code, 0);
   assertOk(
@@ -326,6 +335,8 @@ Deno.test("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TERM
     return nspid && inner.includes(Number(nspid[1]));
   });
   assertEquals(services.length, 3);
+  // -P: each service leads its own session (field 6 of stat is the session id).
+  for (const pid of services) assertEquals(sessionOf(pid), pid);
   const orphans = new Set<number>();
   let maxZombies = 0;
   await waitUntil(async () => {
