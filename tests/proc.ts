@@ -1,12 +1,8 @@
 /**
- * Process inspection for tests that must also pass under `deno task test`:
- * Deno 2.9 refuses /proc to anything short of --allow-all, so single files
- * are read through the libc layer and the process table comes from ps(1).
+ * The process table for tests: who is whose child, in what state.
  *
  * @module
  */
-
-import { AT_FDCWD, readFileAt } from "../src/sys/mod.ts";
 
 const decoder = new TextDecoder();
 
@@ -23,19 +19,13 @@ export interface ProcessRow {
 /** Read a /proc file; "" when it is gone. */
 export function readProc(path: string): string {
   try {
-    return decoder.decode(readFileAt(AT_FDCWD, path, 1 << 16));
+    return Deno.readTextFileSync(path);
   } catch {
     return "";
   }
 }
 
-/** True while `pid` exists and is not a zombie. */
-export function running(pid: number): boolean {
-  const stat = readProc(`/proc/${pid}/stat`);
-  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-}
-
-/** Every process, from `ps -e`. */
+/** Every process, from `ps -e` (one consistent snapshot). */
 export async function processTable(): Promise<ProcessRow[]> {
   const output = await new Deno.Command("ps", {
     args: ["-e", "-o", "pid=,ppid=,stat=,comm="],

@@ -1,6 +1,6 @@
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { bin, hasDebianRunit, Sandbox, type Started, waitUntil } from "./helpers.ts";
-import { childrenOf, readProc, running as alive } from "./proc.ts";
+import { alive, bin, hasDebianRunit, Sandbox, type Started, waitUntil } from "./helpers.ts";
+import { childrenOf, readProc } from "./proc.ts";
 
 function read(path: string): string {
   try {

@@ -2,8 +2,7 @@ import { assertEquals, assertOk } from "./assert.ts";
 import { Children, Reactor } from "../src/reactor/mod.ts";
 import { ServiceTree } from "../src/runsvdir/tree.ts";
 import { AT_FDCWD, closeFd, LOCK, O, openAt, tryLock } from "../src/sys/mod.ts";
-import { Sandbox, waitUntil } from "./helpers.ts";
-import { running as alive } from "./proc.ts";
+import { alive, Sandbox, waitUntil } from "./helpers.ts";
 
 function pidOf(dir: string): number {
   try {
