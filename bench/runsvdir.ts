@@ -66,17 +66,33 @@ function memory(pid: number): { pss: number; uss: number } {
   return { pss: field("Pss"), uss: field("Private_Clean") + field("Private_Dirty") };
 }
 
-/** CPU time in ms of the live threads of `pid` (schedstat: nanoseconds on a CPU). */
-function cpuMs(pid: number): number {
-  let ns = 0;
+/**
+ * CPU time (ns) of each live thread of `pid`, by thread id (schedstat).
+ * Per thread, so that a thread exiting during the window (its time leaves
+ * the sum) does not make a difference negative.
+ */
+function threadTimes(pid: number): Map<string, number> {
+  const times = new Map<string, number>();
   try {
     for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
-      ns += Number(read(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0] || 0);
+      const ns = Number(read(`/proc/${pid}/task/${task.name}/schedstat`).split(" ")[0] || 0);
+      times.set(`${pid}/${task.name}`, ns);
     }
   } catch {
     // Gone.
   }
+  return times;
+}
+
+/** ms of CPU between two snapshots: threads in both, plus threads that are new. */
+function cpuBetween(before: Map<string, number>, after: Map<string, number>): number {
+  let ns = 0;
+  for (const [tid, time] of after) ns += time - (before.get(tid) ?? 0);
   return ns / 1e6;
+}
+
+function snapshot(pids: number[]): Map<string, number> {
+  return new Map(pids.flatMap((pid) => [...threadTimes(pid)]));
 }
 
 async function sleep(ms: number): Promise<void> {
@@ -184,12 +200,10 @@ async function measureMemory(bin: string, root: string): Promise<Sizes> {
   return result;
 }
 
-async function measureCpu(trees: Tree[], seconds: number) {
-  const before = trees.map((tree) => tree.supervisors().reduce((s, pid) => s + cpuMs(pid), 0));
+async function measureCpu(trees: Tree[], seconds: number): Promise<number[]> {
+  const before = trees.map((tree) => snapshot(tree.supervisors()));
   await sleep(seconds * 1000);
-  return trees.map((tree, i) =>
-    tree.supervisors().reduce((s, pid) => s + cpuMs(pid), 0) - before[i]
-  );
+  return trees.map((tree, i) => cpuBetween(before[i], snapshot(tree.supervisors())));
 }
 
 /** mv a prepared service in; ms until its ./run has written its start time. */

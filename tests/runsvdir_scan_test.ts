@@ -20,6 +20,7 @@ Deno.test("scan: directories and links to them, once each; dot names and files s
   assertEquals(new Set(found.entries.map((entry) => entry.key)).size, 3);
   assertEquals(found.warnings, ["unable to stat dangling: file does not exist"]);
   assertEquals(found.failed, undefined);
+  assertEquals(found.links, true);
 });
 
 Deno.test("scan: a rename keeps the key; a missing directory fails as a whole", async () => {
@@ -30,6 +31,7 @@ Deno.test("scan: a rename keeps the key; a missing directory fails as a whole", 
   const after = scanServices(sb.dir).entries;
   assertEquals(after.map((entry) => entry.name), ["z"]);
   assertEquals(after[0].key, before[0].key);
+  assertEquals(scanServices(sb.dir).links, false);
   const missing = scanServices(`${sb.dir}/none`);
   assertEquals(missing.entries, []);
   assertEquals(missing.failed, `unable to open directory ${sb.dir}/none: file does not exist`);

@@ -15,6 +15,7 @@ function pidOf(dir: string): number {
 async function withTree(
   dir: string,
   body: (tree: ServiceTree, lines: string[]) => Promise<void>,
+  options: { rescanMs?: number } = {},
 ): Promise<void> {
   const reactor = new Reactor();
   const children = new Children();
@@ -24,6 +25,7 @@ async function withTree(
     children,
     report: (line) => lines.push(line),
     retryMs: 100,
+    rescanMs: options.rescanMs,
   });
   const running = reactor.run();
   try {
@@ -88,4 +90,20 @@ Deno.test("tree: stop KILLs what ignores TERM after the timeout", async () => {
     assertOk(took >= 290 && took < 2000, `stop took ${took}`);
     assertOk(!alive(pid), "KILLed");
   });
+});
+
+Deno.test("tree: the periodic rescan notices a symlink's target replaced", async () => {
+  await using sb = await Sandbox.create();
+  const first = await sb.service("one", { run: "exec sleep 100" });
+  await Deno.mkdir(`${sb.dir}/service`);
+  await Deno.symlink(`${sb.dir}/current`, `${sb.dir}/service/link`);
+  await Deno.symlink(first, `${sb.dir}/current`);
+  await withTree(`${sb.dir}/service`, async () => {
+    const pid = await waitUntil(() => pidOf(first), { what: "one up" });
+    // Nothing changes in the watched directory itself: only the rescan can see this.
+    const second = await sb.service("two", { run: "exec sleep 100" });
+    await Deno.symlink(second, `${sb.dir}/current.new`);
+    await Deno.rename(`${sb.dir}/current.new`, `${sb.dir}/current`);
+    await waitUntil(() => pidOf(second) > 0 && !alive(pid), { what: "two up, one down" });
+  }, { rescanMs: 100 });
 });

@@ -23,6 +23,8 @@ export interface ScanResult {
   entries: ServiceEntry[];
   /** runsvdir's warnings, without the `runsvdir DIR: warning: ` prefix. */
   warnings: string[];
+  /** Whether any entry is a symlink (its target may change unseen). */
+  links: boolean;
   /** Set when the directory could not be read: the warning to give. */
   failed?: string;
 }
@@ -43,11 +45,16 @@ export function scanServices(dir: string): ScanResult {
   const warnings: string[] = [];
   const seen = new Set<string>();
   let names: string[];
+  let links = false;
   try {
     names = [];
-    for (const entry of Deno.readDirSync(dir)) names.push(entry.name);
+    for (const entry of Deno.readDirSync(dir)) {
+      names.push(entry.name);
+      if (entry.isSymlink && !entry.name.startsWith(".")) links = true;
+    }
   } catch (error) {
-    return { entries, warnings, failed: `unable to open directory ${dir}: ${textOf(error)}` };
+    const failed = `unable to open directory ${dir}: ${textOf(error)}`;
+    return { entries, warnings, links, failed };
   }
   for (const name of names) {
     if (name.startsWith(".")) continue;
@@ -68,7 +75,7 @@ export function scanServices(dir: string): ScanResult {
     seen.add(key);
     entries.push({ name, key });
   }
-  return { entries, warnings };
+  return { entries, warnings, links };
 }
 
 function textOf(error: unknown): string {

@@ -85,6 +85,7 @@ export class ServiceTree {
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #eventTimer: ReturnType<typeof setTimeout> | undefined;
   #stopping = false;
+  #lastScan: { key: string; mtimeSec: number; at: number; links: boolean } | undefined;
 
   constructor(dir: string, options: ServiceTreeOptions) {
     this.dir = dir;
@@ -105,15 +106,17 @@ export class ServiceTree {
   /** Scan now, then watch for changes and rescan periodically. */
   start(): void {
     this.scan();
-    this.#interval = setInterval(() => this.scan(), this.#options.rescanMs ?? 5000);
+    this.#interval = setInterval(() => this.#safetyNet(), this.#options.rescanMs ?? 5000);
   }
 
   /** Bring the supervised set in line with the directory. */
   scan(): void {
     if (this.#stopping) return;
     const warnings: string[] = [];
-    this.#ensureWatch(warnings);
+    const at = Date.now();
+    const dir = this.#ensureWatch(warnings);
     const result = scanServices(this.dir);
+    this.#lastScan = dir && !result.failed ? { ...dir, at, links: result.links } : undefined;
     if (result.failed) warnings.push(result.failed);
     else warnings.push(...result.warnings);
     this.#warnOnce(warnings);
@@ -233,19 +236,42 @@ export class ServiceTree {
     this.#warned = now;
   }
 
-  /** (Re)watch the directory when it is new or was replaced. */
-  #ensureWatch(warnings: string[]): void {
-    let key: string | undefined;
+  /**
+   * The periodic rescan, skipped when it cannot find anything new: the
+   * directory is the same one, unmodified since well before the last scan
+   * (mtime has whole seconds only), and holds no symlinks whose targets
+   * could have changed behind its back.
+   */
+  #safetyNet(): void {
+    const last = this.#lastScan;
+    if (last && !last.links) {
+      const now = this.#identify();
+      const settled = now && now.key === last.key && now.mtimeSec === last.mtimeSec &&
+        (now.mtimeSec + 2) * 1000 <= last.at;
+      if (settled) return;
+    }
+    this.scan();
+  }
+
+  #identify(): { key: string; mtimeSec: number } | undefined {
     try {
       const stat = statAt(AT_FDCWD, this.dir);
-      if (stat === undefined) throw new Deno.errors.NotFound();
-      key = `${stat.dev}:${stat.ino}`;
+      return stat && { key: `${stat.dev}:${stat.ino}`, mtimeSec: stat.mtimeSec };
     } catch {
+      return undefined;
+    }
+  }
+
+  /** (Re)watch the directory when it is new or was replaced; returns its identity. */
+  #ensureWatch(warnings: string[]): { key: string; mtimeSec: number } | undefined {
+    const dir = this.#identify();
+    if (!dir) {
       // scanServices reports why the directory cannot be read.
       this.#unwatch();
-      return;
+      return undefined;
     }
-    if (key === this.#watchedKey && this.#watcher) return;
+    const key = dir.key;
+    if (key === this.#watchedKey && this.#watcher) return dir;
     this.#unwatch();
     try {
       const watcher = Deno.watchFs(this.dir, { recursive: false });
@@ -257,6 +283,7 @@ export class ServiceTree {
         `unable to watch ${this.dir}: ${error instanceof Error ? error.message : error}`,
       );
     }
+    return dir;
   }
 
   async #follow(watcher: Deno.FsWatcher): Promise<void> {
