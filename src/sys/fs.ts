@@ -373,3 +373,29 @@ export function readFileAt(dirfd: number, path: string, limit: number): Uint8Arr
 export function changeDirFd(fd: number): void {
   if (libc().fchdir(fd) === -1) throw new SysError("change directory", errno());
 }
+
+/**
+ * chdir(2) to a path; throws {@link SysError} ("change directory").
+ *
+ * @example
+ * ```ts
+ * import { changeDir } from "./fs.ts";
+ * changeDir("/tmp");
+ * ```
+ */
+export function changeDir(path: string): void {
+  if (libc().chdir(cstring(path)) === -1) throw new SysError("change directory", errno());
+}
+
+/**
+ * chroot(2); throws {@link SysError} ("change root directory").
+ *
+ * @example
+ * ```ts
+ * import { changeRoot } from "./fs.ts";
+ * changeRoot(".");
+ * ```
+ */
+export function changeRoot(path: string): void {
+  if (libc().chroot(cstring(path)) === -1) throw new SysError("change root directory", errno());
+}

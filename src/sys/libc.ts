@@ -77,6 +77,20 @@ const SYMBOLS = {
   posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  _exit: { parameters: ["i32"], result: "void" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  getpwnam: { parameters: ["buffer"], result: "pointer" },
+  getgrnam: { parameters: ["buffer"], result: "pointer" },
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  setgid: { parameters: ["u32"], result: "i32" },
+  setuid: { parameters: ["u32"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  chroot: { parameters: ["buffer"], result: "i32" },
+  nice: { parameters: ["i32"], result: "i32" },
 } as const;
 
 let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
@@ -111,6 +125,24 @@ export function errno(): number {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Set the calling thread's errno (to 0 before calls such as nice(2) whose
+ * -1 result is ambiguous).
+ *
+ * @example
+ * ```ts
+ * import { errno, libc, setErrno } from "./libc.ts";
+ * setErrno(0);
+ * libc().nice(0);
+ * errno(); // 0
+ * ```
+ */
+export function setErrno(value: number): void {
+  const location = libc().__errno_location();
+  if (location === null) return;
+  new Int32Array(Deno.UnsafePointerView.getArrayBuffer(location, 4))[0] = value;
+}
 
 /**
  * A NUL-terminated copy of a string, for passing to C.

@@ -15,3 +15,6 @@ export * from "./errno.ts";
 export * from "./fs.ts";
 export * from "./process.ts";
 export * from "./epoll.ts";
+export * from "./credentials.ts";
+export * from "./limits.ts";
+export * from "./exec.ts";
