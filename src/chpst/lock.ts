@@ -8,8 +8,8 @@
 
 import {
   AT_FDCWD,
-  inheritableDescriptors,
   LOCK,
+  lowestUninherited,
   moveDescriptor,
   O,
   openAt,
@@ -56,9 +56,6 @@ export async function takeLock(
   } catch (error) {
     return { step: "lock", errno: (error as SysError).errno };
   }
-  const taken = new Set(inheritableDescriptors().filter((open) => open !== fd));
-  let target = 0;
-  while (taken.has(target)) target++;
-  if (target < fd) moveDescriptor(fd, target);
+  moveDescriptor(fd, lowestUninherited(fd));
   return undefined;
 }

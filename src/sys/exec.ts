@@ -74,23 +74,22 @@ export function execProgram(
 }
 
 /**
- * The descriptors this process would pass on through exec: open and
- * without close-on-exec (what a C program in our place would have open).
+ * The lowest descriptor number that exec would not pass on (closed, or
+ * close-on-exec), ignoring `except`: where a C program, which holds no
+ * close-on-exec descriptors of its own, would have got its next one.
  *
  * @example
  * ```ts
- * import { inheritableDescriptors } from "./exec.ts";
- * inheritableDescriptors(); // e.g. [0, 1, 2]
+ * import { lowestUninherited } from "./exec.ts";
+ * lowestUninherited(-1); // 3 when only 0, 1 and 2 are inherited
  * ```
  */
-export function inheritableDescriptors(): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc/self/fd")) {
-    const fd = Number(entry.name);
+export function lowestUninherited(except: number): number {
+  for (let fd = 0;; fd++) {
+    if (fd === except) return fd;
     const flags = libc().fcntl(fd, F_GETFD, 0);
-    if (flags !== -1 && (flags & FD_CLOEXEC) === 0) found.push(fd);
+    if (flags === -1 || (flags & FD_CLOEXEC) !== 0) return fd;
   }
-  return found.sort((a, b) => a - b);
 }
 
 /**
