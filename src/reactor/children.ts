@@ -26,6 +26,7 @@ export class Children {
   #handlers = new Map<number, ExitHandler>();
   #listener = () => this.reap();
   #listening = false;
+  #backstop: ReturnType<typeof setInterval> | undefined;
   /** Orphans reaped that nobody started (PID 1 duty). */
   orphans = 0;
 
@@ -40,6 +41,9 @@ export class Children {
   start(argv: readonly string[], options: SpawnOptions, onExit: ExitHandler): number {
     const pid = spawn(argv, options);
     this.#handlers.set(pid, onExit);
+    // A periodic reap while children are out: a safety net should a SIGCHLD
+    // be missed, and it keeps the event loop alive until they are reaped.
+    this.#backstop ??= setInterval(() => this.reap(), 5000);
     return pid;
   }
 
@@ -66,12 +70,19 @@ export class Children {
         continue;
       }
       this.#handlers.delete(exited.pid);
+      if (this.#handlers.size === 0) this.#stopBackstop();
       handler(exited.status);
     }
   }
 
+  #stopBackstop(): void {
+    if (this.#backstop !== undefined) clearInterval(this.#backstop);
+    this.#backstop = undefined;
+  }
+
   /** Stop listening for SIGCHLD. */
   close(): void {
+    this.#stopBackstop();
     if (!this.#listening) return;
     Deno.removeSignalListener("SIGCHLD", this.#listener);
     this.#listening = false;

@@ -94,7 +94,10 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): numb
       c.posix_spawn_file_actions_adddup2(actions, source, target);
     }
     for (const fd of options.close ?? []) c.posix_spawn_file_actions_addclose(actions, fd);
-    c.sigfillset(sigset);
+    // Every bit, not sigfillset: that leaves out glibc's internal signals
+    // (32, 33), which posix_spawn then sets to SIG_IGN, and an ignored
+    // disposition survives exec.
+    sigset.fill(0xff);
     c.posix_spawnattr_setsigdefault(attributes, sigset);
     c.sigemptyset(sigset);
     c.posix_spawnattr_setsigmask(attributes, sigset);
