@@ -23,15 +23,16 @@ import {
   getLimit,
   getPid,
   newSession,
+  prepareLimits,
+  type ResourceLimit,
   RLIMIT,
   setCredentials,
-  setLimit,
   SysError,
 } from "./sys/mod.ts";
 import { type EnvChange, EnvDirError, readEnvDir } from "./chpst/envdir.ts";
 import { resolveAccount } from "./chpst/uidgid.ts";
 import { takeLock } from "./chpst/lock.ts";
-import { runProgram } from "./chpst/run.ts";
+import { programFor } from "./chpst/run.ts";
 
 const USAGE = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root]" +
   " [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog";
@@ -53,19 +54,17 @@ function limitValue(text: string): bigint | undefined {
 }
 
 /** runit's limit(): a negative value or one above the hard limit means the hard limit. */
-function applyLimit(resource: number, value: bigint): void {
+function wantedLimit(resource: number, value: bigint): [number, ResourceLimit] {
   let limit;
   try {
     limit = getLimit(resource);
   } catch (error) {
     fatal(`unable to getrlimit(): ${errorText((error as SysError).errno)}`);
   }
-  const soft = value < 0n || value > limit.hard ? limit.hard : value;
-  try {
-    setLimit(resource, { soft, hard: limit.hard });
-  } catch (error) {
-    fatal(`unable to setrlimit(): ${errorText((error as SysError).errno)}`);
-  }
+  return [resource, {
+    soft: value < 0n || value > limit.hard ? limit.hard : value,
+    hard: limit.hard,
+  }];
 }
 
 /** Resolve `-u`/`-U`'s argument or die with runit's message. */
@@ -270,10 +269,17 @@ export async function main(args: string[], context: AppletContext): Promise<numb
       attempt(`unable to close ${names[fd]}`, () => closeDescriptor(fd));
     }
   }
-  for (const resource of LIMIT_ORDER) {
-    const value = plan.limits.get(resource);
-    if (value !== undefined) applyLimit(resource, value);
+  // Everything the exec needs is built before the limits are set: a tight
+  // data or address-space limit must stop the program, not this runtime.
+  const limits = LIMIT_ORDER.filter((resource) => plan.limits.has(resource))
+    .map((resource) => wantedLimit(resource, plan.limits.get(resource)!));
+  const program = programFor(operands, { changes, argv0: plan.argv0 });
+  const setLimits = prepareLimits(limits);
+  try {
+    setLimits();
+  } catch (error) {
+    fatal(`unable to setrlimit(): ${errorText((error as SysError).errno)}`);
   }
-  const errno = runProgram(operands, { changes, argv0: plan.argv0 });
+  const errno = program.run();
   return fatal(`unable to run: ${plan.argv0 ?? operands[0]}: ${errorText(errno)}`);
 }

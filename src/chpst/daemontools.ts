@@ -16,15 +16,16 @@ import {
   getLimit,
   getPid,
   newSession,
+  prepareLimits,
+  type ResourceLimit,
   RLIMIT,
   setCredentials,
-  setLimit,
   SysError,
   userByName,
 } from "../sys/mod.ts";
 import { type EnvChange, EnvDirError, readEnvDir } from "./envdir.ts";
 import { takeLock } from "./lock.ts";
-import { runProgram } from "./run.ts";
+import { programFor } from "./run.ts";
 
 /** daemontools' strerr_die: the text, a newline, and the code, at once. */
 function die(code: number, text: string): never {
@@ -34,7 +35,7 @@ function die(code: number, text: string): never {
 
 /** Become `argv[0]`, or die as `name` does when that fails. */
 function become(name: string, argv: readonly string[], changes: readonly EnvChange[] = []): never {
-  const errno = runProgram(argv, { changes });
+  const errno = programFor(argv, { changes }).run();
   return die(111, `${name}: fatal: unable to run ${argv[0]}: ${errorText(errno)}`);
 }
 
@@ -185,7 +186,7 @@ const SOFTLIMIT_RESOURCES: Record<string, number[]> = {
 };
 
 /** daemontools' doit(): "=" means the hard limit, a number is capped by it. */
-function softLimit(resource: number, text: string): void {
+function softLimit(resource: number, text: string): [number, ResourceLimit] {
   let limit;
   try {
     limit = getLimit(resource);
@@ -199,11 +200,7 @@ function softLimit(resource: number, text: string): void {
     for (const digit of text) value = (value * 10n + BigInt(digit)) & 0xffff_ffff_ffff_ffffn;
     if (value < soft) soft = value;
   }
-  try {
-    setLimit(resource, { soft, hard: limit.hard });
-  } catch (error) {
-    die(111, `softlimit: fatal: setrlimit failed: ${errorText((error as SysError).errno)}`);
-  }
+  return [resource, { soft, hard: limit.hard }];
 }
 
 /**
@@ -219,10 +216,19 @@ export function softlimit(args: string[], context: AppletContext): Promise<numbe
   const program = context.program;
   getPid(); // load libc before anything else
   const { options, operands, ok } = getopt(args, "a:c:d:f:l:m:o:p:r:s:t:", { program });
-  // Limits are set as the options are read, as daemontools does.
-  for (const { name, value = "" } of options) {
-    for (const resource of SOFTLIMIT_RESOURCES[name]) softLimit(resource, value);
-  }
+  // daemontools sets each limit as it reads the option; here they are all
+  // set just before the exec (nothing can be seen in between), so that the
+  // runtime does not have to live under them.
+  const limits = options.flatMap(({ name, value = "" }) =>
+    SOFTLIMIT_RESOURCES[name].map((resource) => softLimit(resource, value))
+  );
   if (!ok || operands.length === 0) die(100, SOFTLIMIT_USAGE);
-  return become("softlimit", operands);
+  const exec = programFor(operands, {});
+  try {
+    prepareLimits(limits)();
+  } catch (error) {
+    die(111, `softlimit: fatal: setrlimit failed: ${errorText((error as SysError).errno)}`);
+  }
+  const errno = exec.run();
+  return die(111, `softlimit: fatal: unable to run ${operands[0]}: ${errorText(errno)}`);
 }

@@ -5,26 +5,27 @@
  * @module
  */
 
-import { currentEnvironment, execProgram } from "../sys/mod.ts";
+import { currentEnvironment, type PreparedExec, prepareExec } from "../sys/mod.ts";
 import { applyChanges } from "./environment.ts";
 import type { EnvChange } from "./envdir.ts";
 
 /**
- * Replace this process with `argv[0]` (searched on PATH when it has no
- * slash), run as `argv` with `argv0` in place of argv[0] when given.
- * Returns the errno only when that failed.
+ * Get ready to replace this process with `argv[0]` (searched on PATH when
+ * it has no slash), run as `argv` with `argv0` in place of argv[0] when
+ * given, in this environment changed by `changes`. `run()` returns the
+ * errno only when that failed.
  *
  * @example
  * ```ts
- * import { runProgram } from "./run.ts";
- * const errno = runProgram(["sleep", "1"], { changes: [["A", "1"]] });
+ * import { programFor } from "./run.ts";
+ * const errno = programFor(["sleep", "1"], { changes: [["A", "1"]] }).run();
  * ```
  */
-export function runProgram(
+export function programFor(
   argv: readonly string[],
   options: { changes?: readonly EnvChange[]; argv0?: string },
-): number {
+): PreparedExec {
   const args = options.argv0 === undefined ? argv : [options.argv0, ...argv.slice(1)];
   const env = applyChanges(currentEnvironment(), options.changes ?? []);
-  return execProgram(argv[0], args, { env, path: Deno.env.get("PATH") });
+  return prepareExec(argv[0], args, { env, path: Deno.env.get("PATH") });
 }

@@ -1,7 +1,7 @@
 /**
  * Becoming another program: execve with djb's PATH search, the signal state
  * a fresh program expects, and the descriptor moves that must happen just
- * before it. After {@link execProgram} fails the process should end with
+ * before it. After a {@link PreparedExec} fails the process should end with
  * {@link exitNow}, since descriptors the runtime owns may have been reused.
  *
  * @module
@@ -11,7 +11,6 @@ import { cstring, cstringArray, errno, libc } from "./libc.ts";
 import { Errno, SysError } from "./errno.ts";
 
 const SIGPIPE = 13;
-const SIG_SETMASK = 2;
 const F_GETFD = 1;
 const FD_CLOEXEC = 1;
 
@@ -25,52 +24,66 @@ export interface ExecOptions {
 
 /**
  * Undo what the runtime changed that would survive exec: Deno ignores
- * SIGPIPE (an ignored disposition is inherited), and the calling thread's
- * signal mask is kept by execve, so empty it.
+ * SIGPIPE, and an ignored disposition is inherited. (Handlers it installed
+ * are reset by execve itself; the signal mask of the calling thread is the
+ * one we were started with, and passes on as it does through runit's chpst.)
  */
 function restoreSignalState(): void {
-  const c = libc();
-  c.signal(SIGPIPE, null);
-  const empty = new Uint8Array(128);
-  c.sigemptyset(empty);
-  c.sigprocmask(SIG_SETMASK, empty, null);
+  libc().signal(SIGPIPE, null);
+}
+
+/** An exec with every C string built: running it allocates nothing. */
+export interface PreparedExec {
+  /** execve each candidate in turn; returns the errno when none could be run. */
+  run(): number;
 }
 
 /**
- * Replace this process with `file`, run with `argv` (djb's pathexec_run: a
- * name without a slash is tried in each directory of `path`, an empty entry
- * meaning the current directory; the first error other than "file does not
- * exist" is the one reported). Returns only on failure, with the errno.
+ * Get ready to replace this process with `file`, run with `argv` (djb's
+ * pathexec_run: a name without a slash is tried in each directory of
+ * `path`, an empty entry meaning the current directory; the first error
+ * other than "file does not exist" is the one reported). Everything is
+ * built now, so that `run()` still works after tight resource limits; the
+ * signal state the program should start with is set now too.
  *
  * @example
  * ```ts
- * import { execProgram } from "./exec.ts";
- * const code = execProgram("sleep", ["sleep", "1"], { env: [], path: "/bin:/usr/bin" });
+ * import { prepareExec } from "./exec.ts";
+ * const exec = prepareExec("sleep", ["sleep", "1"], { env: [], path: "/bin:/usr/bin" });
+ * const errno = exec.run(); // only returns when it failed
  * ```
  */
-export function execProgram(
+export function prepareExec(
   file: string,
   argv: readonly string[],
   options: ExecOptions,
-): number {
-  restoreSignalState();
+): PreparedExec {
   const args = cstringArray(argv);
   const env = cstringArray(options.env);
+  const candidates = file.includes("/")
+    ? [cstring(file)]
+    : (options.path ?? "/bin:/usr/bin").split(":").map((dir) =>
+      cstring(`${dir === "" ? "." : dir}/${file}`)
+    );
   const c = libc();
-  if (file.includes("/")) {
-    c.execve(cstring(file), args.array, env.array);
-    return errno();
-  }
-  const dirs = (options.path ?? "/bin:/usr/bin").split(":");
-  let saved = 0;
-  for (const dir of dirs) {
-    c.execve(cstring(`${dir === "" ? "." : dir}/${file}`), args.array, env.array);
-    const code = errno();
-    if (code === Errno.ENOENT) continue;
-    saved = code;
-    if (code !== Errno.EACCES && code !== Errno.EPERM && code !== Errno.EISDIR) return code;
-  }
-  return saved || Errno.ENOENT;
+  const search = !file.includes("/");
+  // Now rather than in run(): the call allocates (the old handler's pointer).
+  restoreSignalState();
+  return {
+    run(): number {
+      let saved = 0;
+      // Index loops: no iterator objects once limits are tight.
+      for (let index = 0; index < candidates.length; index++) {
+        c.execve(candidates[index], args.array, env.array);
+        const code = errno();
+        if (!search) return code;
+        if (code === Errno.ENOENT) continue;
+        saved = code;
+        if (code !== Errno.EACCES && code !== Errno.EPERM && code !== Errno.EISDIR) return code;
+      }
+      return saved || Errno.ENOENT;
+    },
+  };
 }
 
 /**

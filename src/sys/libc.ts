@@ -80,7 +80,6 @@ const SYMBOLS = {
   _exit: { parameters: ["i32"], result: "void" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
-  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   getpwnam: { parameters: ["buffer"], result: "pointer" },
   getgrnam: { parameters: ["buffer"], result: "pointer" },
   setgroups: { parameters: ["usize", "buffer"], result: "i32" },

@@ -67,6 +67,37 @@ export function setLimit(resource: number, limit: ResourceLimit): void {
 }
 
 /**
+ * Get ready to set several limits: the buffers are built now, so that the
+ * returned function allocates nothing (a tight data or address-space limit
+ * would otherwise stop the runtime itself). It sets them in order and
+ * throws {@link SysError} ("setrlimit()") at the first failure.
+ *
+ * @example
+ * ```ts
+ * import { getLimit, prepareLimits, RLIMIT } from "./limits.ts";
+ * const { hard } = getLimit(RLIMIT.NOFILE);
+ * const apply = prepareLimits([[RLIMIT.NOFILE, { soft: 64n, hard }]]);
+ * apply();
+ * ```
+ */
+export function prepareLimits(
+  limits: ReadonlyArray<readonly [resource: number, limit: ResourceLimit]>,
+): () => void {
+  const resources = limits.map(([resource]) => resource);
+  const buffers = limits.map(([, { soft, hard }]) =>
+    new Uint8Array(new BigUint64Array([soft, hard]).buffer)
+  );
+  const c = libc();
+  return () => {
+    for (let index = 0; index < buffers.length; index++) {
+      if (c.setrlimit(resources[index], buffers[index]) === -1) {
+        throw new SysError("setrlimit()", errno());
+      }
+    }
+  };
+}
+
+/**
  * nice(2): add `increment` to the nice value; throws {@link SysError}
  * ("set nice level") only when errno says it failed (-1 is a valid result).
  *
