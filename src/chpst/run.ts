@@ -5,7 +5,12 @@
  * @module
  */
 
-import { currentEnvironment, type PreparedExec, prepareExec } from "../sys/mod.ts";
+import {
+  currentEnvironment,
+  defaultSignalsForExec,
+  type PreparedExec,
+  prepareExec,
+} from "../sys/mod.ts";
 import { applyChanges } from "./environment.ts";
 import type { EnvChange } from "./envdir.ts";
 
@@ -13,7 +18,7 @@ import type { EnvChange } from "./envdir.ts";
  * Get ready to replace this process with `argv[0]` (searched on PATH when
  * it has no slash), run as `argv` with `argv0` in place of argv[0] when
  * given, in this environment changed by `changes`. `run()` returns the
- * errno only when that failed.
+ * errno only when that failed. SIGPIPE goes back to its default now.
  *
  * @example
  * ```ts
@@ -27,5 +32,6 @@ export function programFor(
 ): PreparedExec {
   const args = options.argv0 === undefined ? argv : [options.argv0, ...argv.slice(1)];
   const env = applyChanges(currentEnvironment(), options.changes ?? []);
+  defaultSignalsForExec();
   return prepareExec(argv[0], args, { env, path: Deno.env.get("PATH") });
 }

@@ -27,8 +27,15 @@ export interface ExecOptions {
  * SIGPIPE, and an ignored disposition is inherited. (Handlers it installed
  * are reset by execve itself; the signal mask of the calling thread is the
  * one we were started with, and passes on as it does through runit's chpst.)
+ * Call it once this process is committed to exec.
+ *
+ * @example
+ * ```ts
+ * import { defaultSignalsForExec } from "./exec.ts";
+ * defaultSignalsForExec();
+ * ```
  */
-function restoreSignalState(): void {
+export function defaultSignalsForExec(): void {
   libc().signal(SIGPIPE, null);
 }
 
@@ -43,8 +50,8 @@ export interface PreparedExec {
  * pathexec_run: a name without a slash is tried in each directory of
  * `path`, an empty entry meaning the current directory; the first error
  * other than "file does not exist" is the one reported). Everything is
- * built now, so that `run()` still works after tight resource limits; the
- * signal state the program should start with is set now too.
+ * built now, so that `run()` still works after tight resource limits.
+ * See {@link defaultSignalsForExec} for the signal state.
  *
  * @example
  * ```ts
@@ -67,8 +74,6 @@ export function prepareExec(
     );
   const c = libc();
   const search = !file.includes("/");
-  // Now rather than in run(): the call allocates (the old handler's pointer).
-  restoreSignalState();
   return {
     run(): number {
       let saved = 0;
