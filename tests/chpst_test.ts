@@ -282,6 +282,30 @@ rootTest("chpst -/: into a small chroot, and a chroot that does not exist", asyn
   assertEquals(ours.stdout, "in /\ndone\n");
   assertSame(await both(sb, ["-/", `${sb.dir}/none`, "true"]), "-/ missing");
   assertSame(await both(sb, ["-/", root, "/bin/missing"]), "-/ missing program");
+  // Users are looked up inside the new root (no /etc/passwd there), libc already loaded.
+  const noPasswd = await both(sb, ["-/", root, "-u", "nobody", "/bin/sh", "-c", "echo no"]);
+  assertSame(noPasswd, "-/ then -u");
+  assertEquals(
+    noPasswd[0].stderr,
+    "chpst: fatal: unable to get password/group file entry: file does not exist\n",
+  );
+  assertSame(
+    await both(sb, [
+      "-/",
+      root,
+      "-u",
+      ":1:1",
+      "-n",
+      "1",
+      "-o",
+      "100",
+      "-P",
+      "/bin/sh",
+      "-c",
+      "echo $(ulimit -n)",
+    ]),
+    "-/ with numeric -u and more",
+  );
   const ourChdir = await sb.run(`${await bin()}/chpst`, [
     "-/",
     root,

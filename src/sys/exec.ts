@@ -73,6 +73,8 @@ export function prepareExec(
       cstring(`${dir === "" ? "." : dir}/${file}`)
     );
   const c = libc();
+  // Bind now: binding a symbol compiles code, memory tight limits may deny.
+  for (const name of ["execve", "__errno_location", "_exit"] as const) void c[name];
   const search = !file.includes("/");
   return {
     run(): number {

@@ -91,11 +91,27 @@ const SYMBOLS = {
   nice: { parameters: ["i32"], result: "i32" },
 } as const;
 
-let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Name = keyof typeof SYMBOLS;
+
+let symbols: Symbols | undefined;
+const libraries: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
+
+/** Bind one symbol: dlopen cost grows with every symbol bound (~75 µs each). */
+function bind(name: Name): unknown {
+  const library = Deno.dlopen(
+    "libc.so.6",
+    { [name]: SYMBOLS[name] } as Deno.ForeignLibraryInterface,
+  );
+  libraries.push(library);
+  return library.symbols[name];
+}
 
 /**
- * The libc symbols, loaded on first use (so that programs that never touch
- * them do not pay for, or need permission for, FFI).
+ * The libc symbols, each bound on first use (so that programs that never
+ * touch them do not pay for, or need permission for, FFI, and a program
+ * pays only for the calls it makes). After the first use a symbol is a
+ * plain property.
  *
  * @example
  * ```ts
@@ -103,9 +119,22 @@ let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
  * const pid = libc().getpid();
  * ```
  */
-export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  library ??= Deno.dlopen("libc.so.6", SYMBOLS);
-  return library.symbols;
+export function libc(): Symbols {
+  if (symbols) return symbols;
+  const table: Record<string, unknown> = {};
+  for (const name of Object.keys(SYMBOLS) as Name[]) {
+    Object.defineProperty(table, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = bind(name);
+        Object.defineProperty(table, name, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  symbols = table as Symbols;
+  return symbols;
 }
 
 /**

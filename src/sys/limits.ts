@@ -87,10 +87,12 @@ export function prepareLimits(
   const buffers = limits.map(([, { soft, hard }]) =>
     new Uint8Array(new BigUint64Array([soft, hard]).buffer)
   );
-  const c = libc();
+  // Bound now: binding a symbol compiles code, memory the limits may deny.
+  const setrlimit = libc().setrlimit;
+  void libc().__errno_location;
   return () => {
     for (let index = 0; index < buffers.length; index++) {
-      if (c.setrlimit(resources[index], buffers[index]) === -1) {
+      if (setrlimit(resources[index], buffers[index]) === -1) {
         throw new SysError("setrlimit()", errno());
       }
     }
