@@ -138,6 +138,22 @@ rootTest("chpst -u, -U: users and groups as Debian's", async () => {
   );
   assertEquals(results[8][0].stderr, "chpst: fatal: unknown user/group: no-such-user\n");
   assertEquals(results[8][0].code, 111);
+  // State changes that fail without the privilege: root without CAP_SETGID
+  // and CAP_SYS_NICE (setpriv, util-linux).
+  for (
+    const [args, text] of [
+      [["-u", "nobody", "true"], "unable to setgroups: permission denied"],
+      [["-n", "-5", "true"], "unable to set nice level: permission denied"],
+    ] as const
+  ) {
+    const [ours, theirs] = await Promise.all(
+      [`${await bin()}/chpst`, DEBIAN].map((program) =>
+        sb.run("setpriv", ["--bounding-set", "-setgid,-sys_nice", program, ...args])
+      ),
+    );
+    assertEquals(ours, theirs);
+    assertEquals(ours, { code: 111, stdout: "", stderr: `chpst: fatal: ${text}\n` });
+  }
 });
 
 rootTest("chpst: every limit option as Debian's (/proc/self/limits)", async () => {
