@@ -21,7 +21,6 @@ import {
   errorText,
   exitNow,
   getLimit,
-  getPid,
   newSession,
   prepareLimits,
   type ResourceLimit,
@@ -227,8 +226,6 @@ function attempt(what: string, step: () => void): void {
  * ```
  */
 export async function main(args: string[], context: AppletContext): Promise<number> {
-  // Load libc now: after -/ the library's path may no longer exist.
-  getPid();
   const { plan, operands } = parse(args, context.program);
   const changes: EnvChange[] = [];
   if (plan.newGroup) newSession();

@@ -14,7 +14,6 @@ import {
   errorText,
   exitNow,
   getLimit,
-  getPid,
   newSession,
   prepareLimits,
   type ResourceLimit,
@@ -56,7 +55,6 @@ function lookupAccount(name: string, account: string): { uid: number; gid: numbe
  * ```
  */
 export function setuidgid(args: string[], _context: AppletContext): Promise<number> {
-  getPid(); // load libc before anything else
   const [account, ...child] = args;
   if (account === undefined || child.length === 0) {
     die(100, "setuidgid: usage: setuidgid account child");
@@ -83,7 +81,6 @@ export function setuidgid(args: string[], _context: AppletContext): Promise<numb
  * ```
  */
 export function envuidgid(args: string[], _context: AppletContext): Promise<number> {
-  getPid(); // load libc before anything else
   const [account, ...child] = args;
   if (account === undefined || child.length === 0) {
     die(100, "envuidgid: usage: envuidgid account child");
@@ -102,7 +99,6 @@ export function envuidgid(args: string[], _context: AppletContext): Promise<numb
  * ```
  */
 export function envdir(args: string[], _context: AppletContext): Promise<number> {
-  getPid(); // load libc before anything else
   const [dir, ...child] = args;
   if (dir === undefined || child.length === 0) die(111, "envdir: usage: envdir dir child");
   let changes: EnvChange[];
@@ -128,7 +124,6 @@ export function envdir(args: string[], _context: AppletContext): Promise<number>
  * ```
  */
 export function pgrphack(args: string[], _context: AppletContext): Promise<number> {
-  getPid(); // load libc before anything else
   if (args.length === 0) die(100, "pgrphack: usage: pgrphack child");
   newSession();
   return become("pgrphack", args);
@@ -147,7 +142,6 @@ const SETLOCK_USAGE = "setlock: usage: setlock [ -nNxX ] file program [ arg ... 
  */
 export async function setlock(args: string[], context: AppletContext): Promise<number> {
   const program = context.program;
-  getPid(); // load libc before anything else
   const { options, operands, ok } = getopt(args, "nNxX", { program });
   if (!ok) die(100, SETLOCK_USAGE);
   let wait = true;
@@ -214,7 +208,6 @@ function softLimit(resource: number, text: string): [number, ResourceLimit] {
  */
 export function softlimit(args: string[], context: AppletContext): Promise<number> {
   const program = context.program;
-  getPid(); // load libc before anything else
   const { options, operands, ok } = getopt(args, "a:c:d:f:l:m:o:p:r:s:t:", { program });
   // daemontools sets each limit as it reads the option; here they are all
   // set just before the exec (nothing can be seen in between), so that the
