@@ -5,7 +5,8 @@
  */
 
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { alive, bin, type Output, Sandbox, waitUntil } from "./helpers.ts";
+import { bin, type Output, Sandbox, waitUntil } from "./helpers.ts";
+import { procFile, running } from "./proc.ts";
 import { spawn, waitFor } from "../src/sys/mod.ts";
 
 const DEBIAN = "/usr/bin/chpst";
@@ -70,34 +71,37 @@ rootTest("chpst becomes the program: same pid under runsv, sv term ends it", asy
   const dir = await sb.service("svc", {
     run: `exec ${b}/chpst -u nobody -n 1 sleep 1000`,
   });
-  sb.start(`${b}/runsv`, [dir]);
-  const pid = await waitUntil(() => {
-    try {
+  const runsv = sb.start(`${b}/runsv`, [dir]);
+  let pid = 0;
+  try {
+    pid = await waitUntil(async () => {
       const found = Number(Deno.readTextFileSync(`${dir}/supervise/pid`).trim());
-      const cmdline = Deno.readTextFileSync(`/proc/${found}/cmdline`);
-      return cmdline === "sleep\x001000\x00" ? found : 0;
-    } catch {
-      return 0;
-    }
-  }, { what: "the service to be sleep 1000" });
-  const status = await sb.run(`${b}/sv`, ["status", dir]);
-  assertMatch(status.stdout, new RegExp(`^run: .*svc: \\(pid ${pid}\\) \\d+s`));
-  assertEquals(Deno.readTextFileSync(`/proc/${pid}/status`).match(/^Uid:\t(\d+)/m)?.[1], "65534");
-  const term = await sb.run(`${b}/sv`, ["term", dir]);
-  assertEquals(term.code, 0);
-  await waitUntil(() => !alive(pid), { what: "sleep to end on TERM" });
+      return await procFile(sb, found, "cmdline") === "sleep\x001000\x00" ? found : 0;
+    }, { what: "the service to be sleep 1000" });
+    const status = await sb.run(`${b}/sv`, ["status", dir]);
+    assertMatch(status.stdout, new RegExp(`^run: .*svc: \\(pid ${pid}\\) \\d+s`));
+    assertMatch((await procFile(sb, pid, "status"))!, /^Uid:\t65534\t/m);
+    const term = await sb.run(`${b}/sv`, ["term", dir]);
+    assertEquals(term.code, 0);
+    await waitUntil(async () => await procFile(sb, pid, "cmdline") !== "sleep\x001000\x00", {
+      what: "sleep to end on TERM",
+    });
+  } finally {
+    // Make sure of it: the sleep holds runsv's stderr pipe, which the sandbox waits on.
+    await sb.run(`${b}/sv`, ["down", dir]);
+    if (pid) await sb.run("kill", ["-KILL", String(pid)]);
+    Deno.kill(runsv.pid, "SIGKILL");
+    await runsv.done;
+  }
 });
 
 rootTest("chpst: same pid as started, signal and exit code are the program's", async () => {
   await using sb = await Sandbox.create();
   const started = sb.start(`${await bin()}/chpst`, ["-P", "sleep", "1000"]);
-  await waitUntil(() => {
-    try {
-      return Deno.readTextFileSync(`/proc/${started.pid}/cmdline`) === "sleep\x001000\x00";
-    } catch {
-      return false;
-    }
-  }, { what: "chpst to become sleep" });
+  await waitUntil(
+    async () => await procFile(sb, started.pid, "cmdline") === "sleep\x001000\x00",
+    { what: "chpst to become sleep" },
+  );
   Deno.kill(started.pid, "SIGTERM");
   const status = await started.child.status;
   assertEquals(status.signal, "SIGTERM");
@@ -344,7 +348,6 @@ rootTest("chpst -l/-L against a held lock", async () => {
   await using sb = await Sandbox.create();
   const lock = `${sb.dir}/lock`;
   const holder = sb.start(DEBIAN, ["-l", lock, "sleep", "1000"]);
-  await waitUntil(() => Deno.readTextFileSync(`/proc/locks`).length > 0 && alive(holder.pid));
   await waitUntil(async () => (await sb.run(DEBIAN, ["-L", lock, "true"])).code === 111, {
     what: "the holder to take the lock",
   });
@@ -359,7 +362,7 @@ rootTest("chpst -l/-L against a held lock", async () => {
     `echo got > ${lock}.got`,
   ]);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  assertOk(alive(waiter.pid), "-l waits while the lock is held");
+  assertOk(await running(sb, waiter.pid), "-l waits while the lock is held");
   assertOk(!Deno.statSync(lock).size && !existsSync(`${lock}.got`));
   Deno.kill(holder.pid, "SIGTERM");
   assertEquals((await waiter.done).code, 0);

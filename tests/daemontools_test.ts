@@ -5,7 +5,8 @@
  */
 
 import { assertEquals, assertMatch } from "./assert.ts";
-import { alive, bin, type Output, Sandbox, waitUntil } from "./helpers.ts";
+import { bin, type Output, Sandbox, waitUntil } from "./helpers.ts";
+import { running } from "./proc.ts";
 
 function skipReason(): string | undefined {
   if (Deno.uid() !== 0) return "daemontools tests need root (setuidgid)";
@@ -168,7 +169,7 @@ rootTest("setlock: locks, -n, -x, errors as Debian's", async () => {
   assertSame(await both(sb, "setlock", [`${sb.dir}/no/lock`, "true"]), "no dir");
   const waiter = sb.start(`${await bin()}/setlock`, [lock, "true"]);
   await new Promise((resolve) => setTimeout(resolve, 200));
-  assertEquals(alive(waiter.pid), true);
+  assertEquals(await running(sb, waiter.pid), true);
   Deno.kill(holder.pid, "SIGTERM");
   assertEquals((await waiter.done).code, 0);
 });
