@@ -1,8 +1,11 @@
 /**
- * The process table for tests: who is whose child, in what state.
+ * The process table for tests: who is whose child, in what state, and
+ * /proc/PID files read through `cat` (independent of Deno's /proc rules).
  *
  * @module
  */
+
+import type { Sandbox } from "./helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -43,4 +46,20 @@ export async function processTable(): Promise<ProcessRow[]> {
 /** The children of `parent`. */
 export async function childrenOf(parent: number): Promise<ProcessRow[]> {
   return (await processTable()).filter((row) => row.ppid === parent);
+}
+
+/** The text of /proc/PID/FILE, or undefined when the process is gone. */
+export async function procFile(
+  sb: Sandbox,
+  pid: number,
+  file: string,
+): Promise<string | undefined> {
+  const { code, stdout } = await sb.run("cat", [`/proc/${pid}/${file}`]);
+  return code === 0 ? stdout : undefined;
+}
+
+/** True while `pid` exists and is not a zombie. */
+export async function running(sb: Sandbox, pid: number): Promise<boolean> {
+  const stat = await procFile(sb, pid, "stat");
+  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
 }

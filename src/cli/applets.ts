@@ -49,6 +49,43 @@ export const APPLETS: Readonly<Record<string, Applet>> = {
     usage: " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...",
     load: () => import("../svlogd.ts"),
   },
+  chpst: {
+    summary: "change the process state, then run a program in its place",
+    usage:
+      " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root] [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog",
+    load: () => import("../chpst.ts"),
+  },
+  envdir: {
+    summary: "run a program with the environment a directory's files give",
+    usage: " dir child",
+    load: async () => ({ main: (await import("../chpst/daemontools.ts")).envdir }),
+  },
+  envuidgid: {
+    summary: "run a program with $UID and $GID of an account",
+    usage: " account child",
+    load: async () => ({ main: (await import("../chpst/daemontools.ts")).envuidgid }),
+  },
+  pgrphack: {
+    summary: "run a program in a new process group",
+    usage: " child",
+    load: async () => ({ main: (await import("../chpst/daemontools.ts")).pgrphack }),
+  },
+  setuidgid: {
+    summary: "run a program as an account",
+    usage: " account child",
+    load: async () => ({ main: (await import("../chpst/daemontools.ts")).setuidgid }),
+  },
+  softlimit: {
+    summary: "run a program with lower soft resource limits",
+    usage:
+      " [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child",
+    load: async () => ({ main: (await import("../chpst/daemontools.ts")).softlimit }),
+  },
+  setlock: {
+    summary: "run a program holding a lock on a file",
+    usage: " [ -nNxX ] file program [ arg ... ]",
+    load: async () => ({ main: (await import("../chpst/daemontools.ts")).setlock }),
+  },
 };
 
 /** This implementation's version line. */

@@ -450,3 +450,29 @@ export function setNonBlocking(fd: number, on: boolean): void {
     throw new SysError("set descriptor flags", errno());
   }
 }
+
+/**
+ * chdir(2) to a path; throws {@link SysError} ("change directory").
+ *
+ * @example
+ * ```ts
+ * import { changeDir } from "./fs.ts";
+ * changeDir("/tmp");
+ * ```
+ */
+export function changeDir(path: string): void {
+  if (libc().chdir(cstring(path)) === -1) throw new SysError("change directory", errno());
+}
+
+/**
+ * chroot(2); throws {@link SysError} ("change root directory").
+ *
+ * @example
+ * ```ts
+ * import { changeRoot } from "./fs.ts";
+ * changeRoot(".");
+ * ```
+ */
+export function changeRoot(path: string): void {
+  if (libc().chroot(cstring(path)) === -1) throw new SysError("change root directory", errno());
+}

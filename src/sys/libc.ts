@@ -86,13 +86,41 @@ const SYMBOLS = {
   posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_setpgroup: { parameters: ["buffer", "i32"], result: "i32" },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  _exit: { parameters: ["i32"], result: "void" },
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  getpwnam: { parameters: ["buffer"], result: "pointer" },
+  getgrnam: { parameters: ["buffer"], result: "pointer" },
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  setgid: { parameters: ["u32"], result: "i32" },
+  setuid: { parameters: ["u32"], result: "i32" },
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  chroot: { parameters: ["buffer"], result: "i32" },
+  nice: { parameters: ["i32"], result: "i32" },
 } as const;
 
-let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
+type Symbols = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+type Name = keyof typeof SYMBOLS;
+
+let symbols: Symbols | undefined;
+const libraries: Deno.DynamicLibrary<Deno.ForeignLibraryInterface>[] = [];
+
+/** Bind one symbol: dlopen cost grows with every symbol bound (~75 µs each). */
+function bind(name: Name): unknown {
+  const library = Deno.dlopen(
+    "libc.so.6",
+    { [name]: SYMBOLS[name] } as Deno.ForeignLibraryInterface,
+  );
+  libraries.push(library);
+  return library.symbols[name];
+}
 
 /**
- * The libc symbols, loaded on first use (so that programs that never touch
- * them do not pay for, or need permission for, FFI).
+ * The libc symbols, each bound on first use (so that programs that never
+ * touch them do not pay for, or need permission for, FFI, and a program
+ * pays only for the calls it makes). After the first use a symbol is a
+ * plain property.
  *
  * @example
  * ```ts
@@ -100,9 +128,22 @@ let library: Deno.DynamicLibrary<typeof SYMBOLS> | undefined;
  * const pid = libc().getpid();
  * ```
  */
-export function libc(): Deno.DynamicLibrary<typeof SYMBOLS>["symbols"] {
-  library ??= Deno.dlopen("libc.so.6", SYMBOLS);
-  return library.symbols;
+export function libc(): Symbols {
+  if (symbols) return symbols;
+  const table: Record<string, unknown> = {};
+  for (const name of Object.keys(SYMBOLS) as Name[]) {
+    Object.defineProperty(table, name, {
+      configurable: true,
+      enumerable: true,
+      get() {
+        const value = bind(name);
+        Object.defineProperty(table, name, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  symbols = table as Symbols;
+  return symbols;
 }
 
 /**
@@ -120,6 +161,24 @@ export function errno(): number {
 }
 
 const encoder = new TextEncoder();
+
+/**
+ * Set the calling thread's errno (to 0 before calls such as nice(2) whose
+ * -1 result is ambiguous).
+ *
+ * @example
+ * ```ts
+ * import { errno, libc, setErrno } from "./libc.ts";
+ * setErrno(0);
+ * libc().nice(0);
+ * errno(); // 0
+ * ```
+ */
+export function setErrno(value: number): void {
+  const location = libc().__errno_location();
+  if (location === null) return;
+  new Int32Array(Deno.UnsafePointerView.getArrayBuffer(location, 4))[0] = value;
+}
 
 /**
  * A NUL-terminated copy of a string, for passing to C.

@@ -17,3 +17,6 @@ export * from "./process.ts";
 export * from "./epoll.ts";
 export * from "./socket.ts";
 export * from "./descriptors.ts";
+export * from "./credentials.ts";
+export * from "./limits.ts";
+export * from "./exec.ts";
