@@ -32,11 +32,15 @@ async function timeCommand(command: string, args: string[], env: Record<string, 
   return median(times);
 }
 
-async function pss(pid: number): Promise<number> {
+/** PSS and USS (private) of a process, in kB, from smaps_rollup. */
+async function memoryOf(pid: number): Promise<{ pss: number; uss: number }> {
   // Deno refuses /proc/PID/ without --allow-all; cat has no such rule.
   const result = await new Deno.Command("cat", { args: [`/proc/${pid}/smaps_rollup`] }).output();
   const text = new TextDecoder().decode(result.stdout);
-  return Number(/^Pss:\s+(\d+) kB/m.exec(text)![1]);
+  function field(name: string): number {
+    return Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)![1]);
+  }
+  return { pss: field("Pss"), uss: field("Private_Clean") + field("Private_Dirty") };
 }
 
 async function service(dir: string, run: string, log = true): Promise<void> {
@@ -144,21 +148,25 @@ try {
   ]);
 
   // Memory: one runsv supervising one service and its logger.
-  const memory: Record<string, number> = {};
+  const memory: Record<string, { pss: number; uss: number }> = {};
   for (const [who, runsv] of crashers) {
     const dir = `${root}/mem-${who}`;
     await service(dir, "exec sleep 100000");
     const child = supervise(runsv, dir);
     await waitFor(() => isRunning(dir) && isRunning(`${dir}/log`), "memory service");
     await new Promise((resolve) => setTimeout(resolve, 500));
-    memory[who] = await pss(child.pid);
+    memory[who] = await memoryOf(child.pid);
   }
-  rows.push([
-    "runsv PSS, one service + log",
-    `${(memory.ours / 1024).toFixed(1)} MB`,
-    `${(memory.runit / 1024).toFixed(2)} MB`,
-    `${(memory.ours / memory.runit).toFixed(0)}x`,
-  ]);
+  for (const kind of ["pss", "uss"] as const) {
+    const ours = memory.ours[kind];
+    const theirs = memory.runit[kind];
+    rows.push([
+      `runsv ${kind.toUpperCase()}, one service + log`,
+      `${(ours / 1024).toFixed(1)} MB`,
+      `${(theirs / 1024).toFixed(2)} MB`,
+      `${(ours / theirs).toFixed(0)}x`,
+    ]);
+  }
 
   console.log(["what", "ours", "runit 2.1.2", "ratio"].join(" | "));
   console.log("--- | --- | --- | ---");

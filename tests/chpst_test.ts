@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { bin, type Output, Sandbox, waitUntil } from "./helpers.ts";
+import { bin, type Output, Sandbox, testUnless, waitUntil } from "./helpers.ts";
 import { procFile, running } from "./proc.ts";
 import { spawn, waitFor } from "../src/sys/mod.ts";
 
@@ -21,16 +21,8 @@ function skipReason(): string | undefined {
   return undefined;
 }
 
-/** Deno.test that prints why it skips. */
 function rootTest(name: string, fn: () => Promise<void>): void {
-  Deno.test(name, async () => {
-    const reason = skipReason();
-    if (reason) {
-      console.log(`skipped: ${reason}`);
-      return;
-    }
-    await fn();
-  });
+  testUnless(name, skipReason, fn);
 }
 
 /** Debian's 2.1.2 usage line lacks upstream 2.3.0's -C; compare without it. */

@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertMatch } from "./assert.ts";
-import { bin, type Output, Sandbox, waitUntil } from "./helpers.ts";
+import { bin, type Output, Sandbox, testUnless, waitUntil } from "./helpers.ts";
 import { running } from "./proc.ts";
 
 function skipReason(): string | undefined {
@@ -19,14 +19,7 @@ function skipReason(): string | undefined {
 }
 
 function rootTest(name: string, fn: () => Promise<void>): void {
-  Deno.test(name, async () => {
-    const reason = skipReason();
-    if (reason) {
-      console.log(`skipped: ${reason}`);
-      return;
-    }
-    await fn();
-  });
+  testUnless(name, skipReason, fn);
 }
 
 /** Run `program args` as ours and as Debian's, at once. */

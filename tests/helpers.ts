@@ -253,3 +253,33 @@ export function hasDebianRunit(): boolean {
     return false;
   }
 }
+
+/** A file's text, or "" when it cannot be read (yet). */
+export function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** The pid in `dir/supervise/pid`, 0 when none. */
+export function pidOf(dir: string): number {
+  return Number(readText(`${dir}/supervise/pid`).trim());
+}
+
+/** A Deno.test that runs `fn` unless `skipReason()` names a reason, which it prints. */
+export function testUnless(
+  name: string,
+  skipReason: () => string | undefined,
+  fn: () => Promise<void>,
+): void {
+  Deno.test(name, async () => {
+    const reason = skipReason();
+    if (reason) {
+      console.log(`skipped: ${reason}`);
+      return;
+    }
+    await fn();
+  });
+}

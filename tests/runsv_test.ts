@@ -1,5 +1,5 @@
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { alive, bin, normalizeStatus, Sandbox, waitUntil } from "./helpers.ts";
+import { alive, bin, normalizeStatus, pidOf, readText, Sandbox, waitUntil } from "./helpers.ts";
 
 async function runsv(sb: Sandbox, dir: string) {
   const started = sb.start(`${await bin()}/runsv`, [dir]);
@@ -17,22 +17,10 @@ async function sv(sb: Sandbox, ...args: string[]) {
   return await sb.run(`${await bin()}/sv`, args);
 }
 
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
-function pidOf(dir: string): number {
-  return Number(read(`${dir}/supervise/pid`).trim());
-}
-
 async function waitRunning(dir: string, options: { not?: number } = {}): Promise<number> {
   return await waitUntil(() => {
     const pid = pidOf(dir);
-    const state = read(`${dir}/supervise/stat`);
+    const state = readText(`${dir}/supervise/stat`);
     const running = pid > 0 && pid !== options.not && /^run\b/.test(state);
     return running ? pid : 0;
   }, { what: `${dir} to run` });
@@ -56,9 +44,9 @@ Deno.test("runsv: supervise files, log pipe and status", async () => {
     assertOk(Deno.lstatSync(`${base}/lock`).isFile);
     assertEquals(Deno.readFileSync(`${base}/status`).length, 20);
   }
-  assertEquals(read(`${dir}/supervise/pid`), `${pid}\n`);
+  assertEquals(readText(`${dir}/supervise/pid`), `${pid}\n`);
   // The service's stdout reaches the logger through the pipe.
-  await waitUntil(() => read(`${dir}/log/out`) === `hello from ${pid}\n`, { what: "log line" });
+  await waitUntil(() => readText(`${dir}/log/out`) === `hello from ${pid}\n`, { what: "log line" });
   const status = await sv(sb, "status", dir);
   assertEquals(status.code, 0);
   assertMatch(status.stdout, /^run: \/.*\/svc: \(pid \d+\) \d+s; run: log: \(pid \d+\) \d+s\n$/);
@@ -118,27 +106,27 @@ Deno.test("runsv: crash restarts after a one-second pause; finish gets its argum
     finish: 'echo "$1 $2" >> finished',
   });
   await runsv(sb, dir);
-  await waitUntil(() => read(`${dir}/starts`).trim().split("\n").length >= 3, {
+  await waitUntil(() => readText(`${dir}/starts`).trim().split("\n").length >= 3, {
     what: "three starts",
   });
-  const starts = read(`${dir}/starts`).trim().split("\n").map(Number);
+  const starts = readText(`${dir}/starts`).trim().split("\n").map(Number);
   for (let i = 1; i < starts.length; i++) {
     const gap = starts[i] - starts[i - 1];
     assertOk(gap >= 0.95 && gap < 2.5, `restart gap ${gap}s`);
   }
-  assertEquals(read(`${dir}/finished`).split("\n")[0], "3 0");
+  assertEquals(readText(`${dir}/finished`).split("\n")[0], "3 0");
   // Killed by a signal: -1 and the signal number.
   await Deno.writeTextFile(`${dir}/run`, "#!/bin/sh\nexec sleep 100\n");
   await Deno.writeTextFile(`${dir}/finished`, "");
   const pid = await waitRunning(dir);
   await sv(sb, "kill", dir);
-  await waitUntil(() => read(`${dir}/finished`).includes("-1 9\n"), { what: "finish -1 9" });
+  await waitUntil(() => readText(`${dir}/finished`).includes("-1 9\n"), { what: "finish -1 9" });
   await waitRunning(dir, { not: pid });
   // ./run that cannot be started: exit code 111, status 0.
   await Deno.remove(`${dir}/run`);
   await Deno.writeTextFile(`${dir}/finished`, "");
   await sv(sb, "term", dir);
-  await waitUntil(() => read(`${dir}/finished`).includes("111 0\n"), { what: "finish 111 0" });
+  await waitUntil(() => readText(`${dir}/finished`).includes("111 0\n"), { what: "finish 111 0" });
 });
 
 const PERL_LOGGER = [
@@ -180,7 +168,7 @@ async function exactlyOnce(logger: () => Promise<string>): Promise<void> {
     let text = "";
     for (const entry of Deno.readDirSync(`${dir}/log/main`)) {
       if (entry.name === "current" || entry.name.startsWith("@")) {
-        text += read(`${dir}/log/main/${entry.name}`);
+        text += readText(`${dir}/log/main/${entry.name}`);
       }
     }
     return text.split("\n").filter((line) => line !== "");
@@ -224,7 +212,7 @@ Deno.test("runsv: control/ overrides, t-then-d and t-then-x, o as u", async () =
   await sb.script(`${dir}/control/x`, "echo x >> calls\nexit 0");
   await sb.script(`${dir}/control/u`, "echo u >> calls\nexit 0");
   await sb.script(`${dir}/control/h`, "echo h >> calls\nexit 0");
-  const calls = () => read(`${dir}/calls`).trim().split("\n").filter(Boolean);
+  const calls = () => readText(`${dir}/calls`).trim().split("\n").filter(Boolean);
   const runner = await runsv(sb, dir);
   const pid = await waitRunning(dir);
   assertEquals(calls(), ["u"]);
@@ -236,7 +224,7 @@ Deno.test("runsv: control/ overrides, t-then-d and t-then-x, o as u", async () =
   const down = await sv(sb, "-v", "down", dir);
   assertEquals(down.code, 0);
   assertEquals(calls().slice(2), [`t ${pid}`, "d"]);
-  assertEquals(read(`${dir}/got`), "");
+  assertEquals(readText(`${dir}/got`), "");
   // once starts through control/u, as up does.
   await sv(sb, "once", dir);
   await waitRunning(dir);
@@ -300,7 +288,7 @@ Deno.test("runsv: bad service directories give clear messages and runsv keeps go
   const runners = [];
   for (const [dir] of cases) runners.push(await runsv(sb, dir));
   for (const [dir, message] of cases) {
-    await waitUntil(() => read(`${dir}/supervise/stat`).startsWith("down"), { what: "down" });
+    await waitUntil(() => readText(`${dir}/supervise/stat`).startsWith("down"), { what: "down" });
     const status = await sv(sb, "status", dir);
     assertMatch(status.stdout, /^down: .*: \d+s, normally up, want up\n$/);
     runners.forEach(({ pid }) => assertOk(alive(pid), "runsv is still running"));

@@ -1,18 +1,15 @@
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { alive, bin, hasDebianRunit, Sandbox, type Started, waitUntil } from "./helpers.ts";
+import {
+  alive,
+  bin,
+  hasDebianRunit,
+  pidOf,
+  readText,
+  Sandbox,
+  type Started,
+  waitUntil,
+} from "./helpers.ts";
 import { childrenOf, readProc } from "./proc.ts";
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
-function pidOf(dir: string): number {
-  return Number(read(`${dir}/supervise/pid`).trim());
-}
 
 async function waitRunning(
   dir: string,
@@ -20,7 +17,7 @@ async function waitRunning(
 ) {
   return await waitUntil(() => {
     const pid = pidOf(dir);
-    const running = pid > 0 && pid !== options.not && read(`${dir}/supervise/stat`) === "run\n";
+    const running = pid > 0 && pid !== options.not && readText(`${dir}/supervise/stat`) === "run\n";
     return running && (options.namespaced || alive(pid)) ? pid : 0;
   }, { what: `${dir} to run`, timeout: options.timeout });
 }
@@ -86,7 +83,7 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
     return children.length === 2 ? children : undefined;
   }, { what: "two services" });
   assertEquals(two!.map((c) => c.pid).sort(), [aPid, extPid].sort());
-  assertEquals(read(`${svdir}/.hidden/supervise/stat`), "");
+  assertEquals(readText(`${svdir}/.hidden/supervise/stat`), "");
 
   // A new service moved in starts at once.
   const b = await staged(sb, "b", "exec sleep 100");
@@ -110,7 +107,7 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
   await Deno.rename(`${svdir}/b`, `${sb.dir}/b-gone`);
   await Deno.remove(`${svdir}/ext`);
   await waitUntil(() => !alive(bPid) && !alive(extPid), { what: "removed services down" });
-  assertEquals(read(`${sb.dir}/b-gone/supervise/stat`), "down\n");
+  assertEquals(readText(`${sb.dir}/b-gone/supervise/stat`), "down\n");
 
   // `sv x` ends one supervisor; runsvdir starts it again.
   const x = await sb.run(`${await bin()}/sv`, ["x", `${svdir}/a2`]);
@@ -207,7 +204,7 @@ Deno.test("runsvdir: broken service directories do not disturb the others", asyn
   assertMatch(stderr, /^runsv supfile: fatal: unable to open supervise\/lock: /m);
   // A failing supervisor is retried each second but reported once.
   assertEquals(stderr.split("exists but is not a fifo").length, 2);
-  assertEquals(read(`${ctlfile}/supervise/control`), "");
+  assertEquals(readText(`${ctlfile}/supervise/control`), "");
 });
 
 Deno.test("runsvdir: HUP takes every service down and exits 111", async () => {
@@ -244,7 +241,7 @@ Deno.test("runsvdir: TERM honours control/t, KILLs after the timeout, exit 1", a
   const took = performance.now() - sent;
   assertEquals(code, 1, stderr);
   assertOk(took >= 900 && took < 4000, `shutdown took ${took.toFixed(0)} ms`);
-  assertEquals(read(`${custom}/tcalled`), `t ${customPid}\n`);
+  assertEquals(readText(`${custom}/tcalled`), `t ${customPid}\n`);
   for (const pid of [customPid, logPid, stubbornPid]) assertOk(!alive(pid), `${pid} down`);
 });
 
