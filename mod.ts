@@ -61,6 +61,8 @@ export class NotSupervisedError extends Error {
   readonly dir: string;
 
   /**
+   * An error for `dir`, whose message is sv's "runsv not running".
+   *
    * @example
    * ```ts
    * import { NotSupervisedError } from "./mod.ts";
@@ -78,6 +80,8 @@ export class NotSupervisedError extends Error {
 /** The directory or its supervise/ files could not be read. */
 export class ServiceError extends Error {
   /**
+   * An error with the message given (directory, then what failed).
+   *
    * @example
    * ```ts
    * import { ServiceError } from "./mod.ts";

@@ -49,6 +49,8 @@ export class Exit extends Error {
   readonly code: number;
 
   /**
+   * End the applet with exit `code`.
+   *
    * @example
    * ```ts
    * import { Exit } from "./output.ts";

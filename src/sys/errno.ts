@@ -142,6 +142,8 @@ export class SysError extends Error {
   readonly operation: string;
 
   /**
+   * The failure of `operation` with errno `code`.
+   *
    * @example
    * ```ts
    * import { SysError } from "./errno.ts";
