@@ -154,6 +154,21 @@ export class Sandbox implements AsyncDisposable {
     };
   }
 
+  /**
+   * Run a TypeScript program in a child Deno (for code that must own its
+   * process: argv bytes, fd 2, signals). `permissions` default to FFI and files.
+   */
+  async runDeno(
+    source: string,
+    args: string[],
+    options: { permissions?: string[] } = {},
+  ): Promise<Output> {
+    const script = `${this.dir}/child-${crypto.randomUUID()}.ts`;
+    await Deno.writeTextFile(script, source);
+    const permissions = options.permissions ?? ["--allow-read", "--allow-write", "--allow-ffi"];
+    return await this.run(Deno.execPath(), ["run", ...permissions, script, ...args]);
+  }
+
   /** Write an executable script. */
   async script(path: string, body: string): Promise<string> {
     const full = path.startsWith("/") ? path : `${this.dir}/${path}`;

@@ -6,10 +6,7 @@ const SYS = new URL("../src/sys/mod.ts", import.meta.url).href;
 
 Deno.test("log argument: prefix kept, newest bytes right-aligned, dots fade in", async () => {
   await using sb = await Sandbox.create();
-  const script = `${sb.dir}/child.ts`;
-  await Deno.writeTextFile(
-    script,
-    `import { LogArgument } from "${MODULE}";
+  const source = `import { LogArgument } from "${MODULE}";
 import { AT_FDCWD, readFileAt } from "${SYS}";
 const log = LogArgument.open(Deno.args, 0)!;
 const shown = () => new TextDecoder().decode(readFileAt(AT_FDCWD, "/proc/self/cmdline", 65536))
@@ -23,16 +20,8 @@ log.fade();
 seen.push(shown(), log.text);
 console.log(JSON.stringify(seen));
 log.close();
-`,
-  );
-  const output = await sb.run(Deno.execPath(), [
-    "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-ffi",
-    script,
-    "log: ..........",
-  ]);
+`;
+  const output = await sb.runDeno(source, ["log: .........."]);
   assertEquals(output.code, 0, output.stderr);
   assertEquals(JSON.parse(output.stdout), [
     "log: ..........",

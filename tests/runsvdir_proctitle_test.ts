@@ -6,11 +6,8 @@ const SYS = new URL("../src/sys/mod.ts", import.meta.url).href;
 
 Deno.test("proctitle: an argument rewritten in place is what /proc/PID/cmdline shows", async () => {
   await using sb = await Sandbox.create();
-  const script = `${sb.dir}/child.ts`;
   // Deno refuses /proc/self to its file API; the libc layer reads it.
-  await Deno.writeTextFile(
-    script,
-    `import { ArgumentBytes } from "${MODULE}";
+  const source = `import { ArgumentBytes } from "${MODULE}";
 import { AT_FDCWD, readFileAt } from "${SYS}";
 const arg = ArgumentBytes.locate(Deno.args, 1)!;
 arg.write(5, new TextEncoder().encode("hello, this is far too long"));
@@ -18,18 +15,8 @@ const missing = ArgumentBytes.locate(["not", "mine"], 1);
 const cmdline = new TextDecoder().decode(readFileAt(AT_FDCWD, "/proc/self/cmdline", 65536));
 console.log(JSON.stringify({ length: arg.length, missing: missing === undefined, cmdline }));
 arg.close();
-`,
-  );
-  const output = await sb.run(Deno.execPath(), [
-    "run",
-    "--allow-read",
-    "--allow-write",
-    "--allow-ffi",
-    script,
-    "dir",
-    "log: ..............",
-    "after",
-  ]);
+`;
+  const output = await sb.runDeno(source, ["dir", "log: ..............", "after"]);
   assertEquals(output.code, 0, output.stderr);
   const { length, missing, cmdline } = JSON.parse(output.stdout);
   assertEquals(length, 19);

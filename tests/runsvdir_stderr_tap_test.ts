@@ -6,10 +6,7 @@ const REACTOR = new URL("../src/reactor/mod.ts", import.meta.url).href;
 
 Deno.test("stderr tap: children's stderr and direct writes reach the listener and stderr", async () => {
   await using sb = await Sandbox.create();
-  const script = `${sb.dir}/child.ts`;
-  await Deno.writeTextFile(
-    script,
-    `import { StderrTap } from "${TAP}";
+  const source = `import { StderrTap } from "${TAP}";
 import { Children, Reactor } from "${REACTOR}";
 const reactor = new Reactor();
 const children = new Children();
@@ -25,9 +22,8 @@ reactor.stop();
 await running;
 reactor.close();
 console.log(JSON.stringify(heard));
-`,
-  );
-  const output = await sb.run(Deno.execPath(), ["run", "--allow-all", script]);
+`;
+  const output = await sb.runDeno(source, [], { permissions: ["--allow-all"] });
   assertEquals(output.code, 0, output.stderr);
   const heard: string = JSON.parse(output.stdout);
   assertEquals(heard.split("\n").sort(), ["", "direct", "from-child"]);
