@@ -298,3 +298,20 @@ export function testUnless(
     await fn();
   });
 }
+
+/**
+ * Wait until `dir`'s supervisor reports its process running, and return the
+ * pid. `not`: a pid to see replaced; `namespaced`: the pid lives in another
+ * PID namespace, so it cannot be checked from here.
+ */
+export async function waitRunning(
+  dir: string,
+  options: { not?: number; timeout?: number; namespaced?: boolean } = {},
+): Promise<number> {
+  return await waitUntil(() => {
+    const pid = pidOf(dir);
+    const running = pid > 0 && pid !== options.not &&
+      /^run\b/.test(readText(`${dir}/supervise/stat`));
+    return running && (options.namespaced || alive(pid)) ? pid : 0;
+  }, { what: `${dir} to run`, timeout: options.timeout });
+}

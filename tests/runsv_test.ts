@@ -1,5 +1,14 @@
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { alive, bin, normalizeStatus, pidOf, readText, Sandbox, waitUntil } from "./helpers.ts";
+import {
+  alive,
+  bin,
+  normalizeStatus,
+  pidOf,
+  readText,
+  Sandbox,
+  waitRunning,
+  waitUntil,
+} from "./helpers.ts";
 
 async function runsv(sb: Sandbox, dir: string) {
   const started = sb.start(`${await bin()}/runsv`, [dir]);
@@ -15,15 +24,6 @@ async function runsv(sb: Sandbox, dir: string) {
 
 async function sv(sb: Sandbox, ...args: string[]) {
   return await sb.run(`${await bin()}/sv`, args);
-}
-
-async function waitRunning(dir: string, options: { not?: number } = {}): Promise<number> {
-  return await waitUntil(() => {
-    const pid = pidOf(dir);
-    const state = readText(`${dir}/supervise/stat`);
-    const running = pid > 0 && pid !== options.not && /^run\b/.test(state);
-    return running ? pid : 0;
-  }, { what: `${dir} to run` });
 }
 
 Deno.test("runsv: supervise files, log pipe and status", async () => {

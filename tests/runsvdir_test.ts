@@ -7,20 +7,10 @@ import {
   readText,
   Sandbox,
   type Started,
+  waitRunning,
   waitUntil,
 } from "./helpers.ts";
 import { childrenOf, readProc } from "./proc.ts";
-
-async function waitRunning(
-  dir: string,
-  options: { not?: number; timeout?: number; namespaced?: boolean } = {},
-) {
-  return await waitUntil(() => {
-    const pid = pidOf(dir);
-    const running = pid > 0 && pid !== options.not && readText(`${dir}/supervise/stat`) === "run\n";
-    return running && (options.namespaced || alive(pid)) ? pid : 0;
-  }, { what: `${dir} to run`, timeout: options.timeout });
-}
 
 /** The session id of `pid` (field 6 of /proc/PID/stat). */
 function sessionOf(pid: number): number {

@@ -2,15 +2,7 @@ import { assertEquals, assertOk } from "./assert.ts";
 import { Children, Reactor } from "../src/reactor/mod.ts";
 import { ServiceTree } from "../src/runsvdir/tree.ts";
 import { AT_FDCWD, closeFd, LOCK, O, openAt, tryLock } from "../src/sys/mod.ts";
-import { alive, Sandbox, waitUntil } from "./helpers.ts";
-
-function pidOf(dir: string): number {
-  try {
-    return Number(Deno.readTextFileSync(`${dir}/supervise/pid`).trim());
-  } catch {
-    return 0;
-  }
-}
+import { alive, pidOf, Sandbox, waitUntil } from "./helpers.ts";
 
 async function withTree(
   dir: string,

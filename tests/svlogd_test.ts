@@ -7,7 +7,7 @@
  */
 
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { alive, bin, hasDebianRunit, Sandbox, waitUntil } from "./helpers.ts";
+import { alive, bin, hasDebianRunit, pidOf, readText, Sandbox, waitUntil } from "./helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -276,7 +276,7 @@ Deno.test("svlogd: no line is split where runit's would be (s below -l, long lin
     `${"z".repeat(300)}\nend\n`;
   const result = await runWith(`${await bin()}/svlogd`, ["-tt", "log"], { cwd: sb.dir, input });
   assertEquals(result.code, 0, result.stderr);
-  const texts = [...rotated(dir), "current"].map((n) => read(`${dir}/${n}`));
+  const texts = [...rotated(dir), "current"].map((n) => readText(`${dir}/${n}`));
   for (const text of texts) {
     assertOk(text === "" || text.endsWith("\n"), "a file ends inside a line");
     const count = text.split("\n").length - 1;
@@ -304,14 +304,6 @@ async function startOurs(sb: Sandbox, args: string[]) {
   };
 }
 
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
 function rotated(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("@")).sort();
 }
@@ -323,11 +315,11 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
   const logger = await startOurs(sb, ["-v", "log"]);
   try {
     await logger.write("first\n");
-    await waitUntil(() => read(`${dir}/current`) === "first\n", { what: "first line" });
+    await waitUntil(() => readText(`${dir}/current`) === "first\n", { what: "first line" });
     Deno.kill(logger.child.pid, "SIGALRM");
     await waitUntil(() => rotated(dir).length === 1, { what: "rotation on ALRM" });
-    assertEquals(read(`${dir}/${rotated(dir)[0]}`), "first\n");
-    assertEquals(read(`${dir}/current`), "");
+    assertEquals(readText(`${dir}/${rotated(dir)[0]}`), "first\n");
+    assertEquals(readText(`${dir}/current`), "");
     Deno.kill(logger.child.pid, "SIGALRM"); // empty current: nothing to rotate
     await Deno.writeTextFile(`${dir}/config`, "pnew: \n");
     Deno.kill(logger.child.pid, "SIGHUP");
@@ -335,9 +327,9 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
     // config shows.
     await waitUntil(async () => {
       await logger.write("second\n");
-      return read(`${dir}/current`).endsWith("new: second\n");
+      return readText(`${dir}/current`).endsWith("new: second\n");
     }, { what: "prefix after HUP", interval: 100 });
-    assertMatch(read(`${dir}/current`), /^(second\n)*(new: second\n)+$/);
+    assertMatch(readText(`${dir}/current`), /^(second\n)*(new: second\n)+$/);
     assertEquals(rotated(dir).length, 1);
     // TERM with half a line read: runit finishes that line, then exits.
     await logger.write("thi");
@@ -346,7 +338,7 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
     await logger.write("rd\n");
     const { status, stderr } = await logger.done;
     assertEquals(status.code, 0, stderr);
-    assertMatch(read(`${dir}/current`), /new: second\nnew: third\n$/);
+    assertMatch(readText(`${dir}/current`), /new: second\nnew: third\n$/);
     assertEquals((Deno.statSync(`${dir}/current`).mode! & 0o777).toString(8), "744");
     assertMatch(stderr, /svlogd: info: sigalarm received\.\n/);
     assertMatch(stderr, /svlogd: info: sighangup received\.\n/);
@@ -367,11 +359,11 @@ Deno.test("svlogd: t rotates a non-empty current by age", async () => {
   try {
     await logger.write("old\n");
     await waitUntil(() => rotated(dir).length === 1, { what: "rotation by age" });
-    assertEquals(read(`${dir}/${rotated(dir)[0]}`), "old\n");
+    assertEquals(readText(`${dir}/${rotated(dir)[0]}`), "old\n");
     await logger.write("newer\n");
     await waitUntil(() => rotated(dir).length === 2, { what: "second rotation by age" });
-    assertEquals(read(`${dir}/${rotated(dir)[1]}`), "newer\n");
-    assertEquals(read(`${dir}/current`), "");
+    assertEquals(readText(`${dir}/${rotated(dir)[1]}`), "newer\n");
+    assertEquals(readText(`${dir}/current`), "");
   } finally {
     await logger.close();
     assertEquals((await logger.done).status.code, 0);
@@ -389,8 +381,8 @@ Deno.test("svlogd: a current left without its x bit is saved as .u on start", as
   const names = rotated(dir);
   assertEquals(names.length, 1);
   assertMatch(names[0], /^@[0-9a-f]{24}\.u$/);
-  assertEquals(read(`${dir}/${names[0]}`), "crashed\n");
-  assertEquals(read(`${dir}/current`), "next\n");
+  assertEquals(readText(`${dir}/${names[0]}`), "crashed\n");
+  assertEquals(readText(`${dir}/current`), "next\n");
 });
 
 Deno.test("svlogd: TERM waits for a running processor", async () => {
@@ -400,7 +392,7 @@ Deno.test("svlogd: TERM waits for a running processor", async () => {
   await Deno.writeTextFile(`${dir}/config`, "!sleep 0.5; cat\n");
   const logger = await startOurs(sb, ["log"]);
   await logger.write("a\n");
-  await waitUntil(() => read(`${dir}/current`) === "a\n", { what: "line" });
+  await waitUntil(() => readText(`${dir}/current`) === "a\n", { what: "line" });
   Deno.kill(logger.child.pid, "SIGALRM");
   await waitUntil(() => rotated(dir).some((n) => n.endsWith(".u")), { what: ".u file" });
   Deno.kill(logger.child.pid, "SIGTERM");
@@ -410,7 +402,7 @@ Deno.test("svlogd: TERM waits for a running processor", async () => {
   const names = rotated(dir);
   assertEquals(names.length, 1);
   assertMatch(names[0], /\.s$/);
-  assertEquals(read(`${dir}/${names[0]}`), "a\n");
+  assertEquals(readText(`${dir}/${names[0]}`), "a\n");
 });
 
 const UDP_LISTENER = `
@@ -458,8 +450,8 @@ Deno.test("svlogd: u and U forward to UDP on loopback", async () => {
       "O a long l...\n",
       "O hello\n",
     ]);
-    assertEquals(read(`${sb.dir}/both/current`), "B hello\nB a long line here\n");
-    assertEquals(read(`${sb.dir}/only/current`), "");
+    assertEquals(readText(`${sb.dir}/both/current`), "B hello\nB a long line here\n");
+    assertEquals(readText(`${sb.dir}/only/current`), "");
   } finally {
     reader.releaseLock();
     await listener.stdout.cancel().catch(() => {});
@@ -499,7 +491,7 @@ Deno.test({
       const withN = await runWith(`${await bin()}/svlogd`, ["fs/n"], { cwd: sb.dir, input });
       assertEquals(withN.code, 0, withN.stderr);
       assertMatch(withN.stderr, /svlogd: warning: out of disk space, delete: fs\/n\/@/);
-      const kept = [...rotated(`${mount}/n`), "current"].map((n) => read(`${mount}/n/${n}`));
+      const kept = [...rotated(`${mount}/n`), "current"].map((n) => readText(`${mount}/n/${n}`));
       for (const text of kept) assertMatch(text, /^(line \d+ padding-padding\n)*$/);
       assertOk(kept.join("").endsWith(`line ${count - 1} padding-padding\n`));
       await Deno.remove(`${mount}/n`, { recursive: true });
@@ -512,7 +504,7 @@ Deno.test({
       const total = 8000;
       const text = Array.from({ length: total }, (_, i) => `line ${i} padding-padding\n`).join("");
       const writing = logger.write(text).then(() => logger.close());
-      await waitUntil(() => alive(logger.child.pid) && read(`${mount}/w/current`).length > 0, {
+      await waitUntil(() => alive(logger.child.pid) && readText(`${mount}/w/current`).length > 0, {
         what: "first writes",
       });
       // The logger pauses (3 s) on the full filesystem; free space meanwhile.
@@ -525,7 +517,7 @@ Deno.test({
         stderr,
         /svlogd: pausing: unable to write to current: fs\/w: out of disk space\n/,
       );
-      assertEquals(read(`${mount}/w/current`), text);
+      assertEquals(readText(`${mount}/w/current`), text);
     } finally {
       await new Deno.Command("umount", { args: [mount] }).output();
     }
@@ -544,14 +536,7 @@ Deno.test({
     await Deno.mkdir(`${service}/log/main`);
     await Deno.writeTextFile(`${service}/log/main/config`, "s50000\nn0\n");
     const runsv = sb.start(`${ours}/runsv`, [service]);
-    const loggerPid = () => {
-      try {
-        const text = Deno.readTextFileSync(`${service}/log/supervise/pid`).trim();
-        return text ? Number(text) : 0;
-      } catch {
-        return 0;
-      }
-    };
+    const loggerPid = () => pidOf(`${service}/log`);
     for (let kill = 0; kill < 3; kill++) {
       const pid = await waitUntil(() => loggerPid(), { what: "logger pid" });
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -560,7 +545,7 @@ Deno.test({
     }
     const all = () => {
       const dir = `${service}/log/main`;
-      return [...rotated(dir), "current"].map((n) => read(`${dir}/${n}`)).join("");
+      return [...rotated(dir), "current"].map((n) => readText(`${dir}/${n}`)).join("");
     };
     // Two equal readings: no rotation ran while the files were read.
     const settled = await waitUntil(() => {
