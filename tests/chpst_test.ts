@@ -6,7 +6,7 @@
 
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import { bin, type Output, Sandbox, testUnless, waitUntil } from "./helpers.ts";
-import { procFile, running } from "./proc.ts";
+import { blockedIn, procFile, running } from "./proc.ts";
 import { spawn, waitFor } from "../src/sys/mod.ts";
 
 const DEBIAN = "/usr/bin/chpst";
@@ -353,7 +353,7 @@ rootTest("chpst -l/-L against a held lock", async () => {
     "-c",
     `echo got > ${lock}.got`,
   ]);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await waitUntil(() => blockedIn(waiter.pid, "flock"), { what: "chpst -l to wait for the lock" });
   assertOk(await running(sb, waiter.pid), "-l waits while the lock is held");
   assertOk(!Deno.statSync(lock).size && !existsSync(`${lock}.got`));
   Deno.kill(holder.pid, "SIGTERM");

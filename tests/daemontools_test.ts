@@ -6,7 +6,7 @@
 
 import { assertEquals, assertMatch } from "./assert.ts";
 import { bin, type Output, Sandbox, testUnless, waitUntil } from "./helpers.ts";
-import { running } from "./proc.ts";
+import { blockedIn, running } from "./proc.ts";
 
 function skipReason(): string | undefined {
   if (Deno.uid() !== 0) return "daemontools tests need root (setuidgid)";
@@ -161,7 +161,7 @@ rootTest("setlock: locks, -n, -x, errors as Debian's", async () => {
   assertSame(await both(sb, "setlock", ["-x", `${sb.dir}/no/lock`, "true"]), "-x no dir");
   assertSame(await both(sb, "setlock", [`${sb.dir}/no/lock`, "true"]), "no dir");
   const waiter = sb.start(`${await bin()}/setlock`, [lock, "true"]);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await waitUntil(() => blockedIn(waiter.pid, "flock"), { what: "setlock to wait for the lock" });
   assertEquals(await running(sb, waiter.pid), true);
   Deno.kill(holder.pid, "SIGTERM");
   assertEquals((await waiter.done).code, 0);

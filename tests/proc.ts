@@ -63,3 +63,26 @@ export async function running(sb: Sandbox, pid: number): Promise<boolean> {
   const stat = await procFile(sb, pid, "stat");
   return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
 }
+
+/** System call numbers this module recognises, by architecture. */
+const SYSCALLS: Record<string, Record<string, number>> = {
+  x86_64: { flock: 73 },
+  aarch64: { flock: 32 },
+};
+
+/**
+ * True when some thread of `pid` is blocked in the system call `name` (from
+ * /proc/PID/task/TID/syscall), e.g. waiting for a lock.
+ */
+export function blockedIn(pid: number, name: "flock"): boolean {
+  const number = SYSCALLS[Deno.build.arch]?.[name];
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const syscall = readProc(`/proc/${pid}/task/${task.name}/syscall`).split(" ")[0];
+      if (Number(syscall) === number) return true;
+    }
+  } catch {
+    // The process is gone.
+  }
+  return false;
+}

@@ -537,9 +537,18 @@ Deno.test({
     await Deno.writeTextFile(`${service}/log/main/config`, "s50000\nn0\n");
     const runsv = sb.start(`${ours}/runsv`, [service]);
     const loggerPid = () => pidOf(`${service}/log`);
+    // Bytes logged so far: each KILL comes after this logger has written some.
+    const logged = () => {
+      const dir = `${service}/log/main`;
+      return [...Deno.readDirSync(dir)].reduce(
+        (sum, entry) => sum + (Deno.statSync(`${dir}/${entry.name}`).size ?? 0),
+        0,
+      );
+    };
     for (let kill = 0; kill < 3; kill++) {
       const pid = await waitUntil(() => loggerPid(), { what: "logger pid" });
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      const before = logged();
+      await waitUntil(() => logged() > before, { what: "the logger to write" });
       Deno.kill(pid, "SIGKILL");
       await waitUntil(() => loggerPid() !== pid && loggerPid(), { what: "logger restart" });
     }
