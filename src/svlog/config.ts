@@ -69,6 +69,16 @@ export function defaultConfig(): LogConfig {
   };
 }
 
+/** Multipliers for `s` (k, m) and `t` (m, h) suffixes, by character code. */
+const SIZE_UNITS: Record<number, number> = { 0x6b: 1024, 0x6d: 1048576 };
+const TIME_UNITS: Record<number, number> = { 0x6d: 60, 0x68: 3600 };
+
+/** A number followed by an optional unit suffix, as runit's `s` and `t` lines read. */
+function scanWithUnit(bytes: Uint8Array, units: Record<number, number>): number {
+  const [value, digits] = scanNumber(bytes, 0);
+  return value * (units[bytes[digits]] ?? 1);
+}
+
 /** Leading decimal digits of `text` from `at`: [value, digits consumed]. */
 function scanNumber(text: Uint8Array, at: number): [number, number] {
   let value = 0;
@@ -129,24 +139,18 @@ export function parseConfig(bytes: Uint8Array): LogConfig {
           pattern: rest.slice(),
         });
         break;
-      case 0x73: { // s
-        const [value, digits] = scanNumber(rest, 0);
-        const unit = rest[digits];
-        config.sizeMax = unit === 0x6d ? value * 1048576 : unit === 0x6b ? value * 1024 : value;
+      case 0x73: // s
+        config.sizeMax = scanWithUnit(rest, SIZE_UNITS);
         break;
-      }
       case 0x6e: // n
         config.countMax = scanNumber(rest, 0)[0];
         break;
       case 0x4e: // N
         config.countMin = scanNumber(rest, 0)[0];
         break;
-      case 0x74: { // t
-        const [value, digits] = scanNumber(rest, 0);
-        const unit = rest[digits];
-        config.timeMax = unit === 0x68 ? value * 3600 : unit === 0x6d ? value * 60 : value;
+      case 0x74: // t
+        config.timeMax = scanWithUnit(rest, TIME_UNITS);
         break;
-      }
       case 0x21: // !
         if (line.length > 1) config.processor = decoder.decode(rest);
         break;
