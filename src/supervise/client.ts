@@ -44,8 +44,8 @@ export function openServiceDir(path: string, options: { dirFd?: number } = {}): 
 }
 
 /**
- * Read the status of the service whose directory descriptor is `dirFd`
- * (`prefix` "log/" for its log service), as sv's svstatus_get does.
+ * Read the status of the service whose directory descriptor is `dirFd`, as
+ * sv's svstatus_get does.
  *
  * @example
  * ```ts
@@ -54,11 +54,10 @@ export function openServiceDir(path: string, options: { dirFd?: number } = {}): 
  * if (probe.kind === "status") console.log(probe.status.pid);
  * ```
  */
-export function probeStatus(dirFd: number, options: { prefix?: string } = {}): Probe {
-  const prefix = options.prefix ?? "";
+export function probeStatus(dirFd: number): Probe {
   let fd: number;
   try {
-    fd = openAt(dirFd, `${prefix}supervise/ok`, {
+    fd = openAt(dirFd, "supervise/ok", {
       flags: O.WRONLY | O.NONBLOCK | O.CLOEXEC,
       what: "open supervise/ok",
     });
@@ -68,7 +67,7 @@ export function probeStatus(dirFd: number, options: { prefix?: string } = {}): P
   }
   closeFd(fd);
   try {
-    fd = openAt(dirFd, `${prefix}supervise/status`, {
+    fd = openAt(dirFd, "supervise/status", {
       flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC,
       what: "open supervise/status",
     });
@@ -103,8 +102,8 @@ export function probeStatus(dirFd: number, options: { prefix?: string } = {}): P
  * isNormallyUp(openServiceDir("/etc/service/web"));
  * ```
  */
-export function isNormallyUp(dirFd: number, options: { prefix?: string } = {}): boolean {
-  return statAt(dirFd, `${options.prefix ?? ""}down`) === undefined;
+export function isNormallyUp(dirFd: number): boolean {
+  return statAt(dirFd, "down") === undefined;
 }
 
 /** The outcome of writing to `supervise/control`. */
@@ -119,14 +118,10 @@ export type SendResult = "sent" | "not-running" | { error: string };
  * sendControl(openServiceDir("/etc/service/web"), "tcu");
  * ```
  */
-export function sendControl(
-  dirFd: number,
-  commands: string,
-  options: { prefix?: string } = {},
-): SendResult {
+export function sendControl(dirFd: number, commands: string): SendResult {
   let fd: number;
   try {
-    fd = openAt(dirFd, `${options.prefix ?? ""}supervise/control`, {
+    fd = openAt(dirFd, "supervise/control", {
       flags: O.WRONLY | O.NONBLOCK | O.CLOEXEC,
       what: "open supervise/control",
     });

@@ -308,13 +308,6 @@ export class Supervisor {
     this.#schedule(() => this.#control(this.#main, "x"));
   }
 
-  /** Queue control characters as if written to `supervise/control`. */
-  send(commands: string, options: { log?: boolean } = {}): void {
-    const unit = options.log ? this.#log : this.#main;
-    if (!unit) return;
-    for (const command of commands) this.#schedule(() => this.#control(unit, command));
-  }
-
   /** Release every descriptor; children are left as they are. */
   close(): void {
     if (this.#closed) return;

@@ -128,24 +128,6 @@ export function writeFd(fd: number, bytes: Uint8Array<ArrayBuffer>): number {
 }
 
 /**
- * Write all of `bytes` to a blocking descriptor.
- *
- * @example
- * ```ts
- * import { writeAll } from "./fs.ts";
- * writeAll(2, new TextEncoder().encode("warning\n"));
- * ```
- */
-export function writeAll(fd: number, bytes: Uint8Array<ArrayBuffer>): void {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const n = writeFd(fd, bytes.subarray(offset));
-    if (n < 0) throw new SysError("write", Errno.EAGAIN);
-    offset += n;
-  }
-}
-
-/**
  * A pipe, both ends close-on-exec; `[readEnd, writeEnd]`.
  *
  * @example
@@ -359,19 +341,6 @@ export function readFileAt(dirfd: number, path: string, limit: number): Uint8Arr
   } finally {
     closeFd(fd);
   }
-}
-
-/**
- * chdir(2) to a directory descriptor.
- *
- * @example
- * ```ts
- * import { AT_FDCWD, O, openAt, changeDirFd } from "./fs.ts";
- * changeDirFd(openAt(AT_FDCWD, "/tmp", { flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC }));
- * ```
- */
-export function changeDirFd(fd: number): void {
-  if (libc().fchdir(fd) === -1) throw new SysError("change directory", errno());
 }
 
 /**

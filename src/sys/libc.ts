@@ -32,7 +32,6 @@ const SYMBOLS = {
   },
   readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
-  fchdir: { parameters: ["i32"], result: "i32" },
   chdir: { parameters: ["buffer"], result: "i32" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
   flock_blocking: {
@@ -49,9 +48,7 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
-  getpid: { parameters: [], result: "i32" },
   setsid: { parameters: [], result: "i32" },
-  setpgid: { parameters: ["i32", "i32"], result: "i32" },
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   epoll_create1: { parameters: ["i32"], result: "i32" },
   epoll_ctl: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
@@ -125,7 +122,7 @@ function bind(name: Name): unknown {
  * @example
  * ```ts
  * import { libc } from "./libc.ts";
- * const pid = libc().getpid();
+ * const result = libc().close(-1); // -1, errno EBADF
  * ```
  */
 export function libc(): Symbols {

@@ -50,23 +50,6 @@ export function getLimit(resource: number): ResourceLimit {
 }
 
 /**
- * setrlimit(2); throws {@link SysError} ("setrlimit()").
- *
- * @example
- * ```ts
- * import { getLimit, RLIMIT, setLimit } from "./limits.ts";
- * const { hard } = getLimit(RLIMIT.CORE);
- * setLimit(RLIMIT.CORE, { soft: 0n, hard });
- * ```
- */
-export function setLimit(resource: number, limit: ResourceLimit): void {
-  const buffer = new BigUint64Array([limit.soft, limit.hard]);
-  if (libc().setrlimit(resource, new Uint8Array(buffer.buffer)) === -1) {
-    throw new SysError("setrlimit()", errno());
-  }
-}
-
-/**
  * Get ready to set several limits: the buffers are built now, so that the
  * returned function allocates nothing (a tight data or address-space limit
  * would otherwise stop the runtime itself). It sets them in order and

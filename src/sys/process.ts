@@ -204,20 +204,6 @@ export function sendSignal(pid: number, signal: number): boolean {
   return libc().kill(pid, signal) === 0;
 }
 
-/**
- * True when a process with this pid exists (kill with signal 0).
- *
- * @example
- * ```ts
- * import { processExists } from "./process.ts";
- * processExists(Deno.pid); // true
- * ```
- */
-export function processExists(pid: number): boolean {
-  if (libc().kill(pid, 0) === 0) return true;
-  return errno() === Errno.EPERM;
-}
-
 /** A point in time: Unix seconds and nanoseconds. */
 export interface Timestamp {
   /** Seconds since the Unix epoch. */
@@ -239,19 +225,6 @@ export function now(): Timestamp {
   const timespec = new BigInt64Array(2);
   libc().clock_gettime(0, new Uint8Array(timespec.buffer));
   return { sec: Number(timespec[0]), nsec: Number(timespec[1]) };
-}
-
-/**
- * This process's pid as the kernel sees it.
- *
- * @example
- * ```ts
- * import { getPid } from "./process.ts";
- * getPid() === Deno.pid; // true
- * ```
- */
-export function getPid(): number {
-  return libc().getpid();
 }
 
 /**
