@@ -5,7 +5,8 @@
  *   runsvdir process; runit: runsvdir plus one runsv per service; service
  *   payloads excluded) at 10, 100 and 500 services with a trivial `run`, and
  *   the marginal cost per service, (PSS@500 - PSS@10) / 490;
- * - latency from `mv newservice dir/` to its `./run` starting, median of 20;
+ * - latency from `mv newservice dir/` to its `./run` starting, median of 20
+ *   (ours includes the 50 ms a new entry must stay unchanged before it starts);
  * - CPU time of the supervision processes over an idle window with 100
  *   services (both measured over the same window, side by side).
  *

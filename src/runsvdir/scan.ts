@@ -81,3 +81,56 @@ export function scanServices(dir: string): ScanResult {
 function textOf(error: unknown): string {
   return errorText(errnoOf(error));
 }
+
+/** How a service directory looks right now, to tell whether it is still changing. */
+export interface EntryShape {
+  /** Names, identities, sizes, modes and change times of the parts watched. */
+  print: string;
+  /** Whether the directory is there at all (it may have moved away since the scan). */
+  exists: boolean;
+  /** Whether `./run` exists (through symlinks). */
+  hasRun: boolean;
+}
+
+/**
+ * Look at the service directory `path`: the directory itself, every entry
+ * directly in it and in its `log/` (names, identities, sizes, modes, change
+ * times), and whether `run` exists. Two equal prints taken a while apart
+ * mean nothing was created, removed, written or chmod-ed there in between
+ * (deeper levels, such as `env/`, are not looked at).
+ *
+ * @example
+ * ```ts
+ * import { entryShape } from "./scan.ts";
+ * const before = entryShape("/etc/service/web");
+ * const settled = before.hasRun && entryShape("/etc/service/web").print === before.print;
+ * ```
+ */
+export function entryShape(path: string): EntryShape {
+  const top = describe(path, { follow: true });
+  const parts = [top, ...listing(path, "."), ...listing(`${path}/log`, "log")];
+  const hasRun = describe(`${path}/run`, { follow: true }) !== "-";
+  return { print: parts.join("\n"), exists: top !== "-", hasRun };
+}
+
+/** Each entry of `dir` with {@link describe}'s marks, by name; one line when it cannot be read. */
+function listing(dir: string, label: string): string[] {
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+  } catch (error) {
+    return [error instanceof Deno.errors.NotFound ? `${label} -` : `${label} ! ${textOf(error)}`];
+  }
+  return names.map((name) => `${label}/${name} ${describe(`${dir}/${name}`, { follow: false })}`);
+}
+
+/** One file's identity and change marks, "-" when it does not exist. */
+function describe(path: string, options: { follow: boolean }): string {
+  try {
+    const stat = options.follow ? Deno.statSync(path) : Deno.lstatSync(path);
+    const { ino, mode, nlink, size, mtime, ctime } = stat;
+    return `${ino} ${mode} ${nlink} ${size} ${mtime?.getTime()} ${ctime?.getTime()}`;
+  } catch (error) {
+    return error instanceof Deno.errors.NotFound ? "-" : `! ${textOf(error)}`;
+  }
+}

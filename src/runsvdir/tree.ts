@@ -14,13 +14,23 @@
  * periodic rescan as the safety net (symlink targets, missed events). Any
  * event just triggers a rescan: reading the directory is cheap.
  *
+ * An entry that appears while runsvdir runs is noticed at once but started
+ * only once it has settled, so that a directory still being copied in place
+ * (`cp -a web web.new`) is not started half-written: its `run` must exist
+ * and the directory, its names, `run`, `log` and `log/run` must have stayed
+ * unchanged for {@link ServiceTreeOptions.settleMs} (50 ms). An entry that
+ * does not settle that way (no `run`, or never quiet) is started anyway
+ * {@link ServiceTreeOptions.settleMaxMs} (5 s) after it was first seen, and
+ * then supervised as runit does (`./run` tried every second). Entries found
+ * by the first scan start at once, as at boot under runit.
+ *
  * @module
  */
 
 import { AT_FDCWD, O, openAt, sendSignal, SIG, statAt } from "../sys/mod.ts";
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "../supervise/supervisor.ts";
-import { scanServices } from "./scan.ts";
+import { type EntryShape, entryShape, scanServices } from "./scan.ts";
 
 /** How a {@link ServiceTree} runs and reports. */
 export interface ServiceTreeOptions {
@@ -36,6 +46,19 @@ export interface ServiceTreeOptions {
   retryMs?: number;
   /** Interval of the safety-net rescan; 5000 ms. */
   rescanMs?: number;
+  /** How long a new entry with a `run` must stay unchanged before it starts; 50 ms. */
+  settleMs?: number;
+  /** A new entry starts at the latest this long after it was first seen; 5000 ms. */
+  settleMaxMs?: number;
+}
+
+/** A new entry waiting to settle (times from `performance.now()`). */
+interface Pending {
+  /** When the entry was first seen. */
+  seen: number;
+  /** When its shape was last seen to change (or first seen). */
+  quietSince: number;
+  shape: EntryShape;
 }
 
 interface Slot {
@@ -45,11 +68,15 @@ interface Slot {
   retryAt: number;
   /** The last fatal message, so that a retry failing the same way stays quiet. */
   lastFatal: string | undefined;
+  /** Set while a new entry settles; it is not started before that ends. */
+  pending: Pending | undefined;
 }
 
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
 /** A change event is followed by a rescan this soon (events come in bursts). */
 const EVENT_DELAY_MS = 2;
+/** The shortest wait between two looks at settling entries. */
+const SETTLE_POLL_MIN_MS = 5;
 /** After the stop timeout, KILL again this often, this many times. */
 const KILL_INTERVAL_MS = 1000;
 const KILL_ROUNDS = 5;
@@ -84,7 +111,10 @@ export class ServiceTree {
   #interval: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #eventTimer: ReturnType<typeof setTimeout> | undefined;
+  #settleTimer: ReturnType<typeof setTimeout> | undefined;
   #stopping = false;
+  /** Whether a scan has read the directory: entries found later must settle. */
+  #scanned = false;
   #lastScan: { key: string; mtimeSec: number; at: number; links: boolean } | undefined;
 
   constructor(dir: string, options: ServiceTreeOptions) {
@@ -123,15 +153,30 @@ export class ServiceTree {
     if (result.failed) return;
     const now = Date.now();
     const present = new Set<string>();
+    const initial = !this.#scanned;
+    this.#scanned = true;
     for (const { name, key } of result.entries) {
       present.add(key);
       let slot = this.#slots.get(key);
       if (!slot) {
-        slot = { key, name, supervisor: undefined, retryAt: 0, lastFatal: undefined };
+        slot = {
+          key,
+          name,
+          supervisor: undefined,
+          retryAt: 0,
+          lastFatal: undefined,
+          pending: undefined,
+        };
         this.#slots.set(key, slot);
+        if (!initial) {
+          const shape = entryShape(`${this.dir}/${name}`);
+          const seen = performance.now();
+          slot.pending = { seen, quietSince: seen, shape };
+        }
       }
       // A renamed entry is started (again) under its current name.
       slot.name = name;
+      if (slot.pending && !this.#settled(slot, slot.pending)) continue;
       if (!slot.supervisor && now >= slot.retryAt) this.#launch(slot);
     }
     for (const [key, slot] of this.#slots) {
@@ -139,6 +184,65 @@ export class ServiceTree {
       this.#slots.delete(key);
       if (slot.supervisor) this.#retire(slot.supervisor);
     }
+    this.#armSettle();
+  }
+
+  /**
+   * Look at a settling entry again; true (and no longer pending) once it
+   * has a `run` and has been quiet for settleMs, or was first seen
+   * settleMaxMs ago.
+   */
+  #settled(slot: Slot, pending: Pending): boolean {
+    const shape = entryShape(`${this.dir}/${slot.name}`);
+    // Taken after the look, so that a change during it counts from now.
+    const now = performance.now();
+    if (shape.print !== pending.shape.print) {
+      pending.shape = shape;
+      pending.quietSince = now;
+    }
+    // Gone or renamed since the scan: the next scan (an event is on its way) decides.
+    if (!shape.exists) return false;
+    const quiet = shape.hasRun && now - pending.quietSince >= this.#settleMs;
+    if (!quiet && now - pending.seen < this.#settleMaxMs) return false;
+    slot.pending = undefined;
+    return true;
+  }
+
+  get #settleMs(): number {
+    return this.#options.settleMs ?? 50;
+  }
+
+  get #settleMaxMs(): number {
+    return this.#options.settleMaxMs ?? 5000;
+  }
+
+  /** While entries settle, look at them again when the first could be done. */
+  #armSettle(): void {
+    if (this.#settleTimer !== undefined || this.#stopping) return;
+    const now = performance.now();
+    let due = Infinity;
+    for (const { pending } of this.#slots.values()) {
+      if (!pending) continue;
+      // Without run, look again every settleMs for it to appear.
+      const quiet = pending.shape.hasRun ? pending.quietSince : now;
+      due = Math.min(due, quiet + this.#settleMs, pending.seen + this.#settleMaxMs);
+    }
+    if (due === Infinity) return;
+    const wait = Math.max(SETTLE_POLL_MIN_MS, Math.ceil(due - now));
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = undefined;
+      this.#settlePending();
+    }, wait);
+  }
+
+  #settlePending(): void {
+    if (this.#stopping) return;
+    const now = Date.now();
+    for (const slot of this.#slots.values()) {
+      if (!slot.pending || !this.#settled(slot, slot.pending)) continue;
+      if (!slot.supervisor && now >= slot.retryAt) this.#launch(slot);
+    }
+    this.#armSettle();
   }
 
   /**
@@ -151,6 +255,7 @@ export class ServiceTree {
     clearInterval(this.#interval);
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#eventTimer);
+    clearTimeout(this.#settleTimer);
     this.#unwatch();
     const all = this.supervisors;
     for (const supervisor of all) supervisor.exit();
