@@ -111,7 +111,7 @@ function newUnit(isLog: boolean): Unit {
  * Supervises one service directory.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Supervisor } from "./supervisor.ts";
  * import { Children, Reactor } from "../reactor/mod.ts";
  * const reactor = new Reactor();

@@ -59,7 +59,7 @@ export interface LogDirOptions {
  * One log directory as svlogd keeps it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { LogDir } from "./logdir.ts";
  * import { Children } from "../reactor/mod.ts";
  * const children = new Children();
