@@ -7,11 +7,11 @@
 import { assertEquals, assertOk } from "./assert.ts";
 import { Sandbox } from "./helpers.ts";
 import {
-  type Holding,
   makeSuperviseDir,
   openControl,
   openLock,
   openOk,
+  releaseHolding,
   SupervisorFatal,
   takeOver,
   type UnitHold,
@@ -20,14 +20,6 @@ import { AT_FDCWD, closeFd, O, openAt, readFd, SysError, writeFd } from "../src/
 
 function openDir(path: string): number {
   return openAt(AT_FDCWD, path, { flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC });
-}
-
-function release(holding: Holding): void {
-  for (const unit of [holding.main, holding.log]) {
-    if (unit) { for (const fd of [unit.lockFd, unit.controlFd, unit.okFd]) closeFd(fd); }
-  }
-  if (holding.log) closeFd(holding.log.dirFd);
-  for (const fd of holding.logPipe ?? []) closeFd(fd);
 }
 
 function thrown(fn: () => unknown): Error {
@@ -115,7 +107,7 @@ Deno.test("takeover: supervise files for the service and its log, in runsv's ord
     writeFd(writeEnd, new TextEncoder().encode("x"));
     assertEquals(readFd(readEnd, buffer), 1);
   } finally {
-    release(holding);
+    releaseHolding(holding);
     closeFd(dirFd);
   }
 });
@@ -141,7 +133,7 @@ Deno.test("takeover: a held lock is fatal with runit's text and leaves nothing o
     assertOk(direct instanceof SysError);
     assertEquals(direct.message, "unable to lock supervise/lock: temporary failure");
   } finally {
-    release(first);
+    releaseHolding(first);
   }
   // Released: the lock can be taken again.
   closeFd(openLock(dirFd, ""));
@@ -214,7 +206,7 @@ Deno.test("takeover: a dangling supervise symlink gets its target created", asyn
     // An existing directory is kept as it is.
     makeSuperviseDir(dirFd, { name: dir, prefix: "" });
     const holding = take(dir, dirFd).run();
-    release(holding);
+    releaseHolding(holding);
     assertEquals(kind(`${sb.dir}/elsewhere/control`), "fifo");
     assertEquals(kind(`${sb.dir}/log-supervise/ok`), "fifo");
   } finally {
@@ -231,7 +223,7 @@ Deno.test("takeover: log that is not a directory is warned about and not supervi
   try {
     const attempt = take(dir, dirFd);
     const holding = attempt.run();
-    release(holding);
+    releaseHolding(holding);
     assertEquals(attempt.warnings, ["./log: not a directory."]);
     assertEquals(holding.log, undefined);
     assertEquals(holding.logPipe, undefined);

@@ -98,8 +98,19 @@ function isDirectory(stat: FileStat | undefined): boolean {
   return stat !== undefined && (stat.mode & S.IFMT) === S.IFDIR;
 }
 
-/** Close all that take-over opened; the service's own descriptor stays open. */
-function release(holding: Holding): void {
+/**
+ * Close all that {@link takeOver} opened; the service's own descriptor stays
+ * open. For a holding that no supervisor adopted.
+ *
+ * @example
+ * ```ts ignore
+ * import { releaseHolding, takeOver } from "./takeover.ts";
+ * import { AT_FDCWD, O, openAt } from "../sys/mod.ts";
+ * const dirFd = openAt(AT_FDCWD, "/etc/sv/web", { flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC });
+ * releaseHolding(takeOver(dirFd, { name: "/etc/sv/web", warn: () => {} }));
+ * ```
+ */
+export function releaseHolding(holding: Holding): void {
   for (const unit of [holding.main, holding.log]) {
     if (!unit) continue;
     for (const fd of [unit.controlFd, unit.okFd, unit.lockFd]) closeFd(fd);
@@ -162,7 +173,7 @@ export function takeOver(serviceFd: number, options: TakeOverOptions): Holding {
     if (log) log.okFd = openOk(serviceFd, "log/");
     return holding;
   } catch (error) {
-    release(holding);
+    releaseHolding(holding);
     if (error instanceof SysError) {
       throw new SupervisorFatal(`runsv ${name}: fatal: ${error.message}`);
     }
