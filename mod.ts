@@ -6,7 +6,7 @@
  * blocking, which Deno's file API cannot do).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { control, readStatus } from "./mod.ts";
  *
  * const web = readStatus("/etc/service/web");
@@ -125,7 +125,7 @@ function openDir(dir: string, options: { dirFd?: number } = {}): number {
  * one. Throws {@link NotSupervisedError} when no runsv runs there.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readStatus } from "./mod.ts";
  * const { state, pid, uptime } = readStatus("/etc/service/web");
  * ```
@@ -160,7 +160,7 @@ export function readStatus(dir: string): ServiceInfo {
  * Whether a runsv supervises `dir` now.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { isSupervised } from "./mod.ts";
  * if (!isSupervised("/etc/service/web")) console.log("start runsvdir first");
  * ```
@@ -226,7 +226,7 @@ export interface ControlOptions {
  * After `exit`, resolves with the last status seen before runsv went away.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { control } from "./mod.ts";
  * const info = await control("/etc/service/web", "down", { timeout: 7000 });
  * info.state; // "down"

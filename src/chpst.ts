@@ -220,7 +220,7 @@ function attempt(what: string, step: () => void): void {
  * Run chpst. On success it does not return: the process has become the program.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { main } from "./chpst.ts";
  * await main(["-u", "nobody", "id"], { program: "chpst", argv0: "chpst" });
  * ```

@@ -13,7 +13,7 @@ import type { AppletContext } from "./cli/applets.ts";
  * Run runsv with its command-line arguments; resolves with the exit code.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { main } from "./runsv.ts";
  * const code = await main(["/etc/sv/web"], { program: "runsv", argv0: "runsv" });
  * ```

@@ -31,7 +31,7 @@ type Ending = "term" | "hup";
  * Run runsvdir with its command-line arguments; resolves with the exit code.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { main } from "./runsvdir.ts";
  * const code = await main(["-P", "/etc/service"], { program: "runsvdir", argv0: "runsvdir" });
  * ```

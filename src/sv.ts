@@ -356,7 +356,7 @@ class Sv {
  * Run sv with its command-line arguments; resolves with the exit code.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { main } from "./sv.ts";
  * const code = await main(["status", "/etc/service/web"], { program: "sv", argv0: "sv" });
  * ```

@@ -23,7 +23,7 @@ function scanNumber(text: string): number {
  * Run svlogd with its command-line arguments; resolves with the exit code.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { main } from "./svlogd.ts";
  * const code = await main(["-tt", "./log"], { program: "svlogd", argv0: "svlogd" });
  * ```

@@ -49,7 +49,7 @@ function lookupAccount(name: string, account: string): { uid: number; gid: numbe
  * setuidgid: run a program as an account (its uid, and its group as the only group). Does not return when the program starts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { setuidgid } from "./daemontools.ts";
  * setuidgid(["nobody", "id"], { program: "setuidgid", argv0: "setuidgid" });
  * ```
@@ -75,7 +75,7 @@ export function setuidgid(args: string[], _context: AppletContext): Promise<numb
  * envuidgid: run a program with $UID and $GID set to an account's ids. Does not return when the program starts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { envuidgid } from "./daemontools.ts";
  * envuidgid(["nobody", "env"], { program: "envuidgid", argv0: "envuidgid" });
  * ```
@@ -93,7 +93,7 @@ export function envuidgid(args: string[], _context: AppletContext): Promise<numb
  * envdir: run a program with the environment changed by a directory's files. Does not return when the program starts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { envdir } from "./daemontools.ts";
  * envdir(["/etc/sv/web/env", "./server"], { program: "envdir", argv0: "envdir" });
  * ```
@@ -118,7 +118,7 @@ export function envdir(args: string[], _context: AppletContext): Promise<number>
  * pgrphack: run a program in a new session (and so a new process group). Does not return when the program starts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { pgrphack } from "./daemontools.ts";
  * pgrphack(["./server"], { program: "pgrphack", argv0: "pgrphack" });
  * ```
@@ -135,7 +135,7 @@ const SETLOCK_USAGE = "setlock: usage: setlock [ -nNxX ] file program [ arg ... 
  * setlock [-nNxX]: run a program holding an exclusive lock on a file. Does not return when the program starts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { setlock } from "./daemontools.ts";
  * await setlock(["-n", "/run/web.lock", "./server"], { program: "setlock", argv0: "setlock" });
  * ```
@@ -201,7 +201,7 @@ function softLimit(resource: number, text: string): [number, ResourceLimit] {
  * softlimit: run a program with lower soft resource limits. Does not return when the program starts.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { softlimit } from "./daemontools.ts";
  * softlimit(["-o", "64", "./server"], { program: "softlimit", argv0: "softlimit" });
  * ```

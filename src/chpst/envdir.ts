@@ -71,7 +71,7 @@ export function envValue(content: Uint8Array): Uint8Array {
  * buffer, as daemontools' openreadclose leaves it untouched.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readEnvDir } from "./envdir.ts";
  * const changes = readEnvDir("/etc/sv/web/env", {});
  * ```

@@ -35,7 +35,7 @@ export interface LockFailure {
  * us). Returns undefined on success, else the failure.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { takeLock } from "./lock.ts";
  * const failure = await takeLock("/run/web.lock", { wait: false });
  * ```

@@ -21,7 +21,7 @@ import type { EnvChange } from "./envdir.ts";
  * errno only when that failed. SIGPIPE goes back to its default now.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { programFor } from "./run.ts";
  * const errno = programFor(["sleep", "1"], { changes: [["A", "1"]] }).run();
  * ```

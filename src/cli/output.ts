@@ -52,7 +52,7 @@ export class Exit extends Error {
    * End the applet with exit `code`.
    *
    * @example
-   * ```ts
+   * ```ts ignore
    * import { Exit } from "./output.ts";
    * throw new Exit(111);
    * ```
@@ -69,7 +69,7 @@ export class Exit extends Error {
  * strerr_die does) to stderr and end with `code`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { usage } from "./output.ts";
  * usage("runsv", { args: " dir", code: 1 });
  * ```

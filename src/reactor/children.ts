@@ -16,7 +16,7 @@ export type ExitHandler = (status: number) => void;
  * Starts children and reports their exits.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Children } from "./children.ts";
  * const children = new Children();
  * children.start(["/bin/true"], {}, (status) => console.log("exited", status));

@@ -3,7 +3,7 @@
  * for children.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Children, Reactor } from "./mod.ts";
  * const reactor = new Reactor();
  * const children = new Children();

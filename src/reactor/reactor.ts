@@ -20,9 +20,13 @@ export type ReadyHandler = (events: number) => void;
  * @example
  * ```ts
  * import { Reactor } from "./reactor.ts";
+ * import { makePipe, writeFd } from "../sys/mod.ts";
+ * const [readEnd, writeEnd] = makePipe();
  * const reactor = new Reactor();
- * reactor.watch(0, () => console.log("stdin is readable"));
  * const running = reactor.run();
+ * const readable = new Promise<void>((resolve) => reactor.watch(readEnd, () => resolve()));
+ * writeFd(writeEnd, new TextEncoder().encode("x"));
+ * await readable;
  * reactor.stop();
  * await running;
  * ```

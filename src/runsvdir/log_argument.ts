@@ -22,7 +22,7 @@ const DOT = 0x2e;
  * The rotating error display in a command-line argument.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { LogArgument } from "./log_argument.ts";
  * const log = LogArgument.open(Deno.args, Deno.args.length - 1);
  * log?.append(new TextEncoder().encode("runsvdir: warning: ...\n"));

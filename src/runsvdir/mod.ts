@@ -3,7 +3,7 @@
  * every service in one process, and the `log` argument display.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { scanServices } from "./mod.ts";
  * scanServices("/etc/service").entries.length;
  * ```

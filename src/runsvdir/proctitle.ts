@@ -23,7 +23,7 @@ const PROC_LIMIT = 1 << 20;
  * The bytes of one command-line argument of this process.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { ArgumentBytes } from "./proctitle.ts";
  * // The last of Deno.args, e.g. runsvdir's "log: ........".
  * const log = ArgumentBytes.locate(Deno.args, Deno.args.length - 1);

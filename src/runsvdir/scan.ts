@@ -34,7 +34,7 @@ export interface ScanResult {
  * caller leaves every supervised service as it is, as runit does.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { scanServices } from "./scan.ts";
  * const found = scanServices("/etc/service");
  * found?.entries.map((entry) => entry.name);

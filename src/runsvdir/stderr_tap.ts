@@ -14,7 +14,7 @@ import type { Reactor } from "../reactor/mod.ts";
  * Standard error, tapped.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { StderrTap } from "./stderr_tap.ts";
  * import { Reactor } from "../reactor/mod.ts";
  * const tap = StderrTap.install(new Reactor(), (bytes) => console.log(bytes.length));

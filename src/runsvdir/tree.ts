@@ -85,7 +85,7 @@ const KILL_ROUNDS = 5;
  * The services of one directory.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { ServiceTree } from "./tree.ts";
  * import { Children, Reactor } from "../reactor/mod.ts";
  * const reactor = new Reactor();

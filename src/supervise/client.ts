@@ -31,7 +31,7 @@ export type Probe =
  * enough). Throws {@link SysError} "unable to change to service directory".
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openServiceDir } from "./client.ts";
  * const dirFd = openServiceDir("/etc/service/web");
  * ```
@@ -48,7 +48,7 @@ export function openServiceDir(path: string, options: { dirFd?: number } = {}): 
  * sv's svstatus_get does.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openServiceDir, probeStatus } from "./client.ts";
  * const probe = probeStatus(openServiceDir("/etc/service/web"));
  * if (probe.kind === "status") console.log(probe.status.pid);
@@ -97,7 +97,7 @@ export function probeStatus(dirFd: number): Probe {
  * {@link SysError} when `down` cannot be checked.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { isNormallyUp, openServiceDir } from "./client.ts";
  * isNormallyUp(openServiceDir("/etc/service/web"));
  * ```
@@ -113,7 +113,7 @@ export type SendResult = "sent" | "not-running" | { error: string };
  * Write control characters to `supervise/control` without blocking.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { openServiceDir, sendControl } from "./client.ts";
  * sendControl(openServiceDir("/etc/service/web"), "tcu");
  * ```

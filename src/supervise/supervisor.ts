@@ -20,15 +20,10 @@ import {
   errorText,
   exitCode,
   type FileStat,
-  LOCK,
-  makeDirAt,
-  makeFifoAt,
-  makePipe,
   now,
   O,
   openAt,
   readFd,
-  readLinkAt,
   replaceFileAt,
   S,
   sendSignal,
@@ -36,18 +31,12 @@ import {
   statAt,
   SysError,
   type Timestamp,
-  tryLock,
 } from "../sys/mod.ts";
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { encodeStatus, formatStat, type RunState, type Want } from "./status.ts";
+import { type Holding, SupervisorFatal, takeOver, type UnitHold } from "./takeover.ts";
 
-/** A setup failure that ends this directory's supervisor (runsv exits 111). */
-export class SupervisorFatal extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "SupervisorFatal";
-  }
-}
+export { SupervisorFatal } from "./takeover.ts";
 
 /** Where a supervisor runs and how it reports. */
 export interface SupervisorOptions {
@@ -118,15 +107,11 @@ function newUnit(isLog: boolean): Unit {
   };
 }
 
-function isDirectory(stat: FileStat | undefined): boolean {
-  return stat !== undefined && (stat.mode & S.IFMT) === S.IFDIR;
-}
-
 /**
  * Supervises one service directory.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Supervisor } from "./supervisor.ts";
  * import { Children, Reactor } from "../reactor/mod.ts";
  * const reactor = new Reactor();
@@ -178,7 +163,16 @@ export class Supervisor {
         flags: DIRECTORY,
         what: "change to directory",
       });
-      this.#setup();
+      const holding = takeOver(this.#serviceFd, {
+        name: this.name,
+        warn: (text) => this.#warn(text),
+        // Descriptors are adopted only after success: on failure take-over closes them.
+        firstStatus: (hold) => this.#updateStatus(this.#unitFor(hold)),
+      });
+      this.#adopt(holding);
+      for (const unit of this.#units()) {
+        this.#options.reactor.watch(unit.controlFd, () => this.#onControlReadable(unit));
+      }
     } catch (error) {
       this.close();
       if (error instanceof SupervisorFatal) throw error;
@@ -190,112 +184,24 @@ export class Supervisor {
     this.#schedule(() => {});
   }
 
-  #setup(): void {
-    const dir = this.#serviceFd;
-    if (statAt(dir, "down") !== undefined) this.#main.want = "down";
-    this.#main.dirFd = dir;
-    let logStat: FileStat | undefined;
-    try {
-      logStat = statAt(dir, "log");
-    } catch (error) {
-      this.#warn(`unable to stat() ./log: : ${errorText(errnoOf(error))}`);
+  /** Take over the units' descriptors once the whole take-over has succeeded. */
+  #adopt(holding: Holding): void {
+    for (const hold of [holding.main, holding.log]) {
+      if (!hold) continue;
+      const unit = this.#unitFor(hold);
+      unit.dirFd = hold.dirFd;
+      unit.lockFd = hold.lockFd;
+      unit.controlFd = hold.controlFd;
+      unit.okFd = hold.okFd;
     }
-    if (logStat !== undefined && !isDirectory(logStat)) {
-      this.#warn("./log: not a directory.");
-    } else if (logStat !== undefined) {
-      const log = newUnit(true);
-      log.dirFd = openAt(dir, "log", { flags: DIRECTORY, what: "change directory to ./log" });
-      if (statAt(dir, "log/down") !== undefined) log.want = "down";
-      this.#log = log;
-      this.#logPipe = makePipe();
-    }
-    this.#makeSuperviseDir(this.#main);
-    this.#main.lockFd = this.#openLock(this.#main);
-    if (this.#log) {
-      this.#makeSuperviseDir(this.#log);
-      this.#log.lockFd = this.#openLock(this.#log);
-    }
-    this.#openControl(this.#main);
-    this.#updateStatus(this.#main);
-    if (this.#log) {
-      this.#openControl(this.#log);
-      this.#updateStatus(this.#log);
-    }
-    this.#openOk(this.#main);
-    if (this.#log) this.#openOk(this.#log);
-    for (const unit of this.#units()) {
-      this.#options.reactor.watch(unit.controlFd, () => this.#onControlReadable(unit));
-    }
+    this.#logPipe = holding.logPipe;
   }
 
-  /** A dangling `supervise` symlink gets its target created, as runsv does. */
-  #makeSuperviseDir(unit: Unit): void {
-    const where = unit.isLog ? "./log/supervise" : "./supervise";
-    try {
-      if (makeDirAt(unit.dirFd, "supervise", 0o700)) return;
-    } catch {
-      // runsv ignores mkdir errors; opening the lock reports the real problem.
-    }
-    let target: string | undefined;
-    try {
-      target = readLinkAt(unit.dirFd, "supervise");
-    } catch (error) {
-      throw new SupervisorFatal(
-        `runsv ${this.name}: fatal: unable to readlink ${where}: ${errorText(errnoOf(error))}`,
-      );
-    }
-    if (target !== undefined) {
-      try {
-        makeDirAt(unit.dirFd, target, 0o700);
-      } catch {
-        // runsv ignores this; opening the lock below reports the real problem.
-      }
-    }
-  }
-
-  #openLock(unit: Unit): number {
-    const path = `${unit.prefix}supervise/lock`;
-    const fd = openAt(this.#serviceFd, path, {
-      flags: O.WRONLY | O.APPEND | O.CREAT | O.NONBLOCK | O.CLOEXEC,
-      mode: 0o600,
-      what: `open ${path}`,
-    });
-    let locked: boolean;
-    try {
-      locked = tryLock(fd, LOCK.EX);
-    } catch (error) {
-      closeFd(fd);
-      throw new SysError(`lock ${path}`, errnoOf(error));
-    }
-    if (!locked) {
-      closeFd(fd);
-      throw new SysError(`lock ${path}`, 11);
-    }
-    return fd;
-  }
-
-  #openControl(unit: Unit): void {
-    const path = `${unit.prefix}supervise/control`;
-    makeFifoAt(this.#serviceFd, path, 0o600);
-    const stat = statAt(this.#serviceFd, path);
-    if (stat === undefined) throw new SysError(`stat ${path}`, 2);
-    if ((stat.mode & S.IFMT) !== S.IFIFO) {
-      throw new SupervisorFatal(`runsv ${this.name}: fatal: ${path} exists but is not a fifo`);
-    }
-    // Read and write in one descriptor: the FIFO never reports end of file.
-    unit.controlFd = openAt(this.#serviceFd, path, {
-      flags: O.RDWR | O.NONBLOCK | O.CLOEXEC,
-      what: `open ${path}`,
-    });
-  }
-
-  #openOk(unit: Unit): void {
-    const path = `${unit.prefix}supervise/ok`;
-    makeFifoAt(this.#serviceFd, path, 0o600);
-    unit.okFd = openAt(this.#serviceFd, path, {
-      flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC,
-      what: `read ${path}`,
-    });
+  /** The unit a hold belongs to (the log's is made on first sight), wanted down when `down` exists. */
+  #unitFor(hold: UnitHold): Unit {
+    const unit = hold.prefix === "" ? this.#main : (this.#log ??= newUnit(true));
+    if (hold.down) unit.want = "down";
+    return unit;
   }
 
   *#units(): Generator<Unit> {

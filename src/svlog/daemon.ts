@@ -56,7 +56,7 @@ function macrotask(): Promise<void> {
  * code (0, or 111 when no log directory can be used).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { runDaemon } from "./daemon.ts";
  * const code = await runDaemon(["./log"], {
  *   stamp: 2, lineMax: 1000, bufferSize: 1024, replaceChar: 0,

@@ -1,8 +1,9 @@
 /**
  * One log directory: its lock, its `current` file and the bytes waiting to
- * go there, rotation to `@<tai64n>.s` (or `.u` for the processor), removal of
- * old files, the processor child, and runit's retry-forever answer to write
- * errors (a full filesystem pauses, or with `N` deletes the oldest file).
+ * go there, rotation to `@<tai64n>.s` (or `.u` for the processor, which
+ * processor.ts runs), removal of old files, and runit's retry-forever answer
+ * to write errors (a full filesystem pauses, or with `N` deletes the oldest
+ * file).
  *
  * Rotation happens only between lines and only after every buffered byte
  * has reached `current`, so no line is ever split across two files.
@@ -12,7 +13,6 @@
 
 import {
   AT_FDCWD,
-  chmodAt,
   chmodFd,
   closeFd,
   Errno,
@@ -34,34 +34,14 @@ import {
 } from "../sys/mod.ts";
 import type { Children } from "../reactor/mod.ts";
 import { type LogConfig, parseConfig } from "./config.ts";
+import { Processor } from "./processor.ts";
+import { errnoOfError, info, pause, persist, type Reporter, warn } from "./report.ts";
 import { rotatedName } from "./timestamp.ts";
 
-/** Where svlogd's own messages go (stderr in the program, a list in tests). */
-export interface Reporter {
-  /** Print one whole message line (already prefixed, with its newline). */
-  write(text: string): void;
-  /** Whether `-v` was given. */
-  verbose: boolean;
-}
-
-const WARNING = "svlogd: warning: ";
-const PAUSE = "svlogd: pausing: ";
-const INFO = "svlogd: info: ";
+export type { Reporter } from "./report.ts";
 
 /** Beyond this, a buffered partial line is written out anyway. */
 const LINE_BUFFER_LIMIT = 1 << 24;
-
-/** How long runit pauses before retrying a failed operation. */
-const PAUSE_MS = 3000;
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function errnoOfError(error: unknown): number {
-  if (error instanceof SysError) return error.errno;
-  throw error;
-}
 
 /** Options for a {@link LogDir}. */
 export interface LogDirOptions {
@@ -79,7 +59,7 @@ export interface LogDirOptions {
  * One log directory as svlogd keeps it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { LogDir } from "./logdir.ts";
  * import { Children } from "../reactor/mod.ts";
  * const children = new Children();
@@ -115,20 +95,20 @@ export class LogDir {
   #currentFd = -1;
   #lockFd = -1;
   #reporter: Reporter;
-  #children: Children;
+  #processor: Processor;
   #lineMax: number;
   #buffer: Uint8Array<ArrayBuffer>;
   #used = 0;
   #whole = 0;
-  #processorPid = 0;
-  #processing = "";
-  #generation = 0;
-  #idle: Array<() => void> = [];
 
   constructor(name: string, options: LogDirOptions) {
     this.name = name;
     this.#reporter = options.reporter;
-    this.#children = options.children;
+    this.#processor = new Processor({
+      name,
+      reporter: options.reporter,
+      children: options.children,
+    });
     this.#lineMax = options.lineMax;
     this.#buffer = new Uint8Array(Math.max(options.bufferSize ?? 0, 65536));
   }
@@ -140,28 +120,20 @@ export class LogDir {
 
   /** Whether a processor is running for this log. */
   get processorBusy(): boolean {
-    return this.#processorPid !== 0;
+    return this.#processor.busy;
   }
 
   #warn(text: string): void {
-    this.#reporter.write(`${WARNING}${text}\n`);
+    warn(this.#reporter, text);
   }
 
   #info(text: string): void {
-    if (this.#reporter.verbose) this.#reporter.write(`${INFO}${text}\n`);
+    info(this.#reporter, text);
   }
 
   /** Retry `operation` until it succeeds, pausing as runit's pause2 does. */
   #persist<T>(what: string, operation: () => T): T {
-    for (;;) {
-      try {
-        return operation();
-      } catch (error) {
-        const code = errnoOfError(error);
-        this.#reporter.write(`${PAUSE}${what}: ${this.name}: ${errorText(code)}\n`);
-        sleepSync(PAUSE_MS);
-      }
-    }
+    return persist(what, operation, { name: this.name, reporter: this.#reporter });
   }
 
   /**
@@ -196,8 +168,7 @@ export class LogDir {
     }
     this.size = 0;
     this.rotatePending = false;
-    this.#processorPid = 0;
-    this.#generation++;
+    this.#processor.forget();
     this.match = 0x2b;
     this.#readConfig();
 
@@ -358,10 +329,7 @@ export class LogDir {
         code = errnoOfError(error);
       }
       if (code === Errno.ENOSPC && this.#freeSpace()) continue;
-      this.#reporter.write(
-        `${PAUSE}unable to write to current: ${this.name}: ${errorText(code)}\n`,
-      );
-      sleepSync(PAUSE_MS);
+      pause(this.#reporter, `unable to write to current: ${this.name}: ${errorText(code)}`);
     }
   }
 
@@ -401,8 +369,7 @@ export class LogDir {
 
   /** Resolves when no processor runs for this log. */
   idle(): Promise<void> {
-    if (this.#processorPid === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    return this.#processor.idle();
   }
 
   /**
@@ -431,80 +398,9 @@ export class LogDir {
     this.size = 0;
     this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o644));
     this.#removeOldest(name);
-    if (this.config.processor) this.#startProcessor(name);
-  }
-
-  /** Run `!processor` on `input` (a `.u` file) as runit does, in the background. */
-  #startProcessor(input: string): void {
-    if (this.#processorPid !== 0) {
-      this.#warn(`processor already running: ${this.name}`);
-      return;
+    if (this.config.processor) {
+      this.#processor.start(name, { dirFd: this.#dirFd, command: this.config.processor });
     }
-    this.#processing = input;
-    this.#info(`processing: ${this.name}/${input}`);
-    const output = `${input.slice(0, 26)}t`;
-    const opened: number[] = [];
-    const open = (what: string, path: string, flags: number) => {
-      try {
-        const fd = openAt(this.#dirFd, path, { flags: flags | O.CLOEXEC, mode: 0o644 });
-        opened.push(fd);
-        return fd;
-      } catch (error) {
-        throw new Error(`${what}: ${this.name}: ${errorText(errnoOfError(error))}`);
-      }
-    };
-    const truncate = O.WRONLY | O.NONBLOCK | O.TRUNC | O.CREAT;
-    try {
-      const stdin = open("unable to open input for processor", input, O.RDONLY | O.NONBLOCK);
-      const stdout = open("unable to open output for processor", output, truncate);
-      const state = open("unable to open state for processor", "state", O.RDONLY | O.CREAT);
-      const next = open("unable to open newstate for processor", "newstate", truncate);
-      const generation = this.#generation;
-      this.#processorPid = this.#children.start(["sh", "-c", this.config.processor], {
-        path: "/bin/sh",
-        cwdFd: this.#dirFd,
-        dup: [[0, stdin], [1, stdout], [4, state], [5, next]],
-      }, (status) => this.#processorExited(generation, status));
-    } catch (error) {
-      // runit's child dies with this message; there is no child to retry here.
-      const text = error instanceof SysError
-        ? `unable to run processor: ${this.name}: ${errorText(error.errno)}`
-        : (error as Error).message;
-      this.#reporter.write(`svlogd: fatal: ${text}\n`);
-    } finally {
-      for (const fd of opened) closeFd(fd);
-    }
-  }
-
-  #processorExited(generation: number, status: number): void {
-    // A HUP reopened the directory meanwhile: runit forgets that processor.
-    if (generation !== this.#generation || !this.isOpen) return;
-    this.#processorPid = 0;
-    const input = this.#processing;
-    const output = `${input.slice(0, 26)}t`;
-    // djb's wait_exitcode: a processor killed by a signal counts as success.
-    if (((status >> 8) & 0xff) !== 0) {
-      this.#warn(`processor failed, restart: ${this.name}`);
-      try {
-        unlinkAt(this.#dirFd, output);
-      } catch {
-        // Nothing was written.
-      }
-      this.#startProcessor(input);
-      if (this.#processorPid !== 0) return;
-    } else {
-      const done = `${input.slice(0, 26)}s`;
-      this.#persist("unable to rename processed", () => renameAt(this.#dirFd, output, done));
-      this.#persist("unable to set mode of processed", () => chmodAt(this.#dirFd, done, 0o744));
-      try {
-        unlinkAt(this.#dirFd, input);
-      } catch {
-        this.#warn(`unable to unlink: ${this.name}/${input}`);
-      }
-      this.#persist("unable to rename state", () => renameAt(this.#dirFd, "newstate", "state"));
-      this.#info(`processed: ${this.name}/${done}`);
-    }
-    for (const resolve of this.#idle.splice(0)) resolve();
   }
 
   /** Flush, sync, mark `current` complete (mode 0744), release the lock. */
@@ -524,8 +420,6 @@ export class LogDir {
     this.#dirFd = -1;
     this.#used = 0;
     this.#whole = 0;
-    this.#generation++;
-    this.#processorPid = 0;
-    for (const resolve of this.#idle.splice(0)) resolve();
+    this.#processor.forget();
   }
 }

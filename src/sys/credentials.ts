@@ -70,7 +70,7 @@ export function groupByName(name: string): number | NotFound {
  * privilege the next one gives up). Throws {@link SysError} naming the step.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { setCredentials } from "./credentials.ts";
  * setCredentials(65534, [65534]);
  * ```

@@ -32,7 +32,7 @@ export function duplicateFd(fd: number, options: { min?: number } = {}): number 
  * not close-on-exec, so children inherit it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { replaceFd } from "./descriptors.ts";
  * import { makePipe } from "./fs.ts";
  * const [, writeEnd] = makePipe();
@@ -48,7 +48,7 @@ export function replaceFd(target: number, source: number): void {
  * left alone); returns the count written.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { writeFdAt } from "./descriptors.ts";
  * import { AT_FDCWD, O, openAt } from "./fs.ts";
  * const fd = openAt(AT_FDCWD, "/tmp/file", { flags: O.WRONLY | O.CREAT | O.CLOEXEC, mode: 0o644 });

@@ -27,7 +27,7 @@ export interface ReadyEvent {
  * An epoll instance.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { Epoll, EPOLL } from "./epoll.ts";
  * const epoll = new Epoll();
  * epoll.add(0, EPOLL.IN);

@@ -30,7 +30,7 @@ export interface ExecOptions {
  * Call it once this process is committed to exec.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { defaultSignalsForExec } from "./exec.ts";
  * defaultSignalsForExec();
  * ```
@@ -54,7 +54,7 @@ export interface PreparedExec {
  * See {@link defaultSignalsForExec} for the signal state.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { prepareExec } from "./exec.ts";
  * const exec = prepareExec("sleep", ["sleep", "1"], { env: [], path: "/bin:/usr/bin" });
  * const errno = exec.run(); // only returns when it failed
@@ -117,7 +117,7 @@ export function lowestUninherited(except: number): number {
  * inheritable), then close `source`. Whatever was on `target` is closed.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { moveDescriptor } from "./exec.ts";
  * moveDescriptor(17, 3);
  * ```
@@ -132,7 +132,7 @@ export function moveDescriptor(source: number, target: number): void {
  * close(2), reporting failure (EBADF for a descriptor that is not open).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { closeDescriptor } from "./exec.ts";
  * closeDescriptor(0);
  * ```
@@ -146,7 +146,7 @@ export function closeDescriptor(fd: number): void {
  * descriptors that were reused for the program's sake).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { exitNow } from "./exec.ts";
  * exitNow(111);
  * ```

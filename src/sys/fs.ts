@@ -91,7 +91,7 @@ export function closeFd(fd: number): void {
  * non-blocking descriptor has nothing (EAGAIN); throws on other errors.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { readFd } from "./fs.ts";
  * const n = readFd(0, new Uint8Array(64));
  * ```
@@ -150,7 +150,7 @@ export function makePipe(options: { nonblocking?: boolean } = {}): [number, numb
  * runit's fifo_make, whose caller then checks the type).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, makeFifoAt } from "./fs.ts";
  * makeFifoAt(AT_FDCWD, "/tmp/control", 0o600);
  * ```
@@ -166,7 +166,7 @@ export function makeFifoAt(dirfd: number, path: string, mode: number): void {
  * mkdir(2) relative to `dirfd`. Returns false when the name exists.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, makeDirAt } from "./fs.ts";
  * makeDirAt(AT_FDCWD, "/tmp/supervise", 0o700);
  * ```
@@ -182,7 +182,7 @@ export function makeDirAt(dirfd: number, path: string, mode: number): boolean {
  * rename(2), both names relative to `dirfd`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, renameAt } from "./fs.ts";
  * renameAt(AT_FDCWD, "/tmp/status.new", "/tmp/status");
  * ```
@@ -257,7 +257,7 @@ export const LOCK = { SH: 1, EX: 2, NB: 4, UN: 8 } as const;
  * flock(2) without blocking: true when taken, false when another holds it.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, O, openAt, tryLock, LOCK } from "./fs.ts";
  * const fd = openAt(AT_FDCWD, "/tmp/lock", { flags: O.WRONLY | O.CREAT | O.CLOEXEC });
  * tryLock(fd, LOCK.EX);
@@ -274,7 +274,7 @@ export function tryLock(fd: number, operation: number): boolean {
  * flock(2), waiting on a runtime thread until the lock is free.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, O, openAt, waitLock, LOCK } from "./fs.ts";
  * const fd = openAt(AT_FDCWD, "/tmp/lock", { flags: O.WRONLY | O.CREAT | O.CLOEXEC });
  * await waitLock(fd, LOCK.EX);
@@ -294,7 +294,7 @@ export async function waitLock(fd: number, operation: number): Promise<void> {
  * `name.new`, then rename, as runit does for every supervise/ file.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, replaceFileAt } from "./fs.ts";
  * replaceFileAt(AT_FDCWD, "/tmp/stat", new TextEncoder().encode("run\n"));
  * ```
@@ -360,7 +360,7 @@ export function syncFd(fd: number): void {
  * fchmod(2).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, O, openAt, chmodFd } from "./fs.ts";
  * chmodFd(openAt(AT_FDCWD, "/tmp/x", { flags: O.WRONLY | O.CREAT | O.CLOEXEC }), 0o644);
  * ```
@@ -373,7 +373,7 @@ export function chmodFd(fd: number, mode: number): void {
  * chmod(2) of a name relative to `dirfd`.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, chmodAt } from "./fs.ts";
  * chmodAt(AT_FDCWD, "/tmp/x", 0o744);
  * ```
@@ -388,7 +388,7 @@ export function chmodAt(dirfd: number, path: string, mode: number): void {
  * unlink(2) of a name relative to `dirfd`; throws {@link SysError}.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { AT_FDCWD, unlinkAt } from "./fs.ts";
  * unlinkAt(AT_FDCWD, "/tmp/stale");
  * ```
@@ -406,7 +406,7 @@ const F_SETFL = 4;
  * Turn O_NONBLOCK on or off for a descriptor (runit's ndelay_on/off).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { setNonBlocking } from "./fs.ts";
  * setNonBlocking(0, true);
  * ```
@@ -424,7 +424,7 @@ export function setNonBlocking(fd: number, on: boolean): void {
  * chdir(2) to a path; throws {@link SysError} ("change directory").
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { changeDir } from "./fs.ts";
  * changeDir("/tmp");
  * ```
@@ -437,7 +437,7 @@ export function changeDir(path: string): void {
  * chroot(2); throws {@link SysError} ("change root directory").
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { changeRoot } from "./fs.ts";
  * changeRoot(".");
  * ```

@@ -56,7 +56,7 @@ export function getLimit(resource: number): ResourceLimit {
  * throws {@link SysError} ("setrlimit()") at the first failure.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { getLimit, prepareLimits, RLIMIT } from "./limits.ts";
  * const { hard } = getLimit(RLIMIT.NOFILE);
  * const apply = prepareLimits([[RLIMIT.NOFILE, { soft: 64n, hard }]]);
@@ -87,7 +87,7 @@ export function prepareLimits(
  * ("set nice level") only when errno says it failed (-1 is a valid result).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { adjustNice } from "./limits.ts";
  * adjustNice(5);
  * ```

@@ -3,7 +3,7 @@
  * `src/sys/` speaks in the plain TypeScript types exported here.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { spawn, reapOne } from "./mod.ts";
  * const pid = spawn(["/bin/true"]);
  * ```

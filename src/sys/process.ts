@@ -68,7 +68,7 @@ export function currentEnvironment(): string[] {
  * reported here by glibc, not in the child).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { spawn } from "./process.ts";
  * const pid = spawn(["/bin/true"], {});
  * ```
@@ -141,7 +141,7 @@ const WNOHANG = 1;
  * (or there are no children at all).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { reapOne } from "./process.ts";
  * reapOne(-1); // undefined when nothing has exited
  * ```
@@ -162,7 +162,7 @@ export function reapOne(pid: number): WaitResult | undefined {
  * waitpid(pid, 0) on a runtime thread: the child's wait status.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { spawn, waitFor } from "./process.ts";
  * const status = await waitFor(spawn(["/bin/false"]));
  * ```
@@ -195,7 +195,7 @@ export function exitCode(status: number): number {
  * kill(2); returns false (and leaves errno meaning) when it failed.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { sendSignal, SIG } from "./process.ts";
  * sendSignal(Deno.pid, SIG.CONT);
  * ```
@@ -231,7 +231,7 @@ export function now(): Timestamp {
  * setsid(2): make this process a session leader.
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { newSession } from "./process.ts";
  * newSession();
  * ```

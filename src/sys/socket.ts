@@ -32,7 +32,7 @@ export function udpSocket(): number {
  * byte count sent, or -1 (errno is then the caller's to ignore).
  *
  * @example
- * ```ts
+ * ```ts ignore
  * import { sendDatagram, udpSocket } from "./socket.ts";
  * sendDatagram(udpSocket(), new TextEncoder().encode("hi\n"), { address: [127, 0, 0, 1], port: 514 });
  * ```
