@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { bin, type Output, Sandbox, testUnless, waitUntil } from "./helpers.ts";
+import { bin, type Output, Sandbox, testUnless, waitUntil, within } from "./helpers.ts";
 import { blockedIn, procFile, running } from "./proc.ts";
 import { spawn, waitFor } from "../src/sys/mod.ts";
 
@@ -83,7 +83,7 @@ rootTest("chpst becomes the program: same pid under runsv, sv term ends it", asy
     await sb.run(`${b}/sv`, ["down", dir]);
     if (pid) await sb.run("kill", ["-KILL", String(pid)]);
     Deno.kill(runsv.pid, "SIGKILL");
-    await runsv.done;
+    await within(runsv.done, { what: "runsv to exit" });
   }
 });
 
@@ -95,7 +95,7 @@ rootTest("chpst: same pid as started, signal and exit code are the program's", a
     { what: "chpst to become sleep" },
   );
   Deno.kill(started.pid, "SIGTERM");
-  const status = await started.child.status;
+  const status = await within(started.child.status, { what: "sleep to exit" });
   assertEquals(status.signal, "SIGTERM");
   const exit = await sb.run(`${await bin()}/chpst`, ["sh", "-c", "exit 7"]);
   assertEquals(exit.code, 7);
@@ -357,7 +357,7 @@ rootTest("chpst -l/-L against a held lock", async () => {
   assertOk(await running(sb, waiter.pid), "-l waits while the lock is held");
   assertOk(!Deno.statSync(lock).size && !existsSync(`${lock}.got`));
   Deno.kill(holder.pid, "SIGTERM");
-  assertEquals((await waiter.done).code, 0);
+  assertEquals((await within(waiter.done, { what: "chpst -l to finish" })).code, 0);
   assertEquals(Deno.readTextFileSync(`${lock}.got`), "got\n");
   assertSame(await both(sb, ["-l", `${sb.dir}/no/dir/lock`, "true"]), "-l no dir");
   assertSame(await both(sb, ["-l", lock, "-L", lock, "true"]), "-l and -L");

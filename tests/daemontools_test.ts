@@ -5,7 +5,7 @@
  */
 
 import { assertEquals, assertMatch } from "./assert.ts";
-import { bin, type Output, Sandbox, testUnless, waitUntil } from "./helpers.ts";
+import { bin, type Output, Sandbox, testUnless, waitUntil, within } from "./helpers.ts";
 import { blockedIn, running } from "./proc.ts";
 
 function skipReason(): string | undefined {
@@ -164,5 +164,5 @@ rootTest("setlock: locks, -n, -x, errors as Debian's", async () => {
   await waitUntil(() => blockedIn(waiter.pid, "flock"), { what: "setlock to wait for the lock" });
   assertEquals(await running(sb, waiter.pid), true);
   Deno.kill(holder.pid, "SIGTERM");
-  assertEquals((await waiter.done).code, 0);
+  assertEquals((await within(waiter.done, { what: "setlock to finish" })).code, 0);
 });

@@ -127,11 +127,14 @@ export class Sandbox implements AsyncDisposable {
     return started;
   }
 
-  /** Run a command to completion. */
+  /**
+   * Run a command to completion. One that has not exited after `timeout` ms
+   * (default 60 s) is KILLed and the call fails.
+   */
   async run(
     command: string,
     args: string[],
-    options: { cwd?: string; env?: Record<string, string>; stdin?: string } = {},
+    options: { cwd?: string; env?: Record<string, string>; stdin?: string; timeout?: number } = {},
   ): Promise<Output> {
     const child = new Deno.Command(command, {
       args,
@@ -146,7 +149,23 @@ export class Sandbox implements AsyncDisposable {
       await writer.write(new TextEncoder().encode(options.stdin));
       await writer.close();
     }
-    const result = await child.output();
+    const timeout = options.timeout ?? 60_000;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited meanwhile.
+      }
+    }, timeout);
+    let result: Deno.CommandOutput;
+    try {
+      result = await child.output();
+    } finally {
+      clearTimeout(timer);
+    }
+    if (timedOut) throw new Error(`${command} ${args.join(" ")}: no exit within ${timeout} ms`);
     return {
       code: result.code,
       stdout: decoder.decode(result.stdout),
@@ -232,8 +251,14 @@ export class Sandbox implements AsyncDisposable {
       timeout: 5000,
       what: "sandbox processes to end",
     }).catch(() => {});
-    await Promise.all(this.#processes.map(({ done }) => done.catch(() => {})));
-    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    try {
+      // Something outside the sandbox may still hold an output pipe open.
+      await within(Promise.all(this.#processes.map(({ done }) => done.catch(() => {}))), {
+        what: "the started processes' output to close",
+      });
+    } finally {
+      await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+    }
   }
 }
 
@@ -283,20 +308,88 @@ export function pidOf(dir: string): number {
   return Number(readText(`${dir}/supervise/pid`).trim());
 }
 
-/** A Deno.test that runs `fn` unless `skipReason()` names a reason, which it prints. */
+/**
+ * A Deno.test that is reported as ignored, with the reason in its name, when
+ * `skipReason` names one. The reason is computed now, at registration (a
+ * function is called at once), so that a test that cannot run here is never
+ * reported as "ok".
+ */
 export function testUnless(
   name: string,
-  skipReason: () => string | undefined,
+  skipReason: string | undefined | (() => string | undefined),
   fn: () => Promise<void>,
 ): void {
-  Deno.test(name, async () => {
-    const reason = skipReason();
-    if (reason) {
-      console.log(`skipped: ${reason}`);
-      return;
-    }
-    await fn();
+  const reason = typeof skipReason === "function" ? skipReason() : skipReason;
+  Deno.test({ name: reason ? `${name} (ignored: ${reason})` : name, ignore: !!reason, fn });
+}
+
+/** Whether `path` exists (checked synchronously, for `ignore:` at registration). */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether this process may mount and make namespaces: root with
+ * CAP_SYS_ADMIN in its effective set (a container's root may lack it).
+ */
+export function hasSysAdmin(): boolean {
+  if (Deno.uid() !== 0) return false;
+  const match = /^CapEff:\s+([0-9a-f]+)$/m.exec(readText("/proc/self/status"));
+  return match !== null && (BigInt(`0x${match[1]}`) & (1n << 21n)) !== 0n;
+}
+
+/** `promise`, or a rejection naming `what` once `timeout` ms pass first. */
+export async function within<T>(
+  promise: Promise<T>,
+  options: { timeout?: number; what?: string } = {},
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${options.what ?? "a promise"}`)),
+      options.timeout ?? 10_000,
+    );
   });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A stream read to its end in the background. */
+export interface Collected {
+  /** The text that has arrived so far. */
+  text(): string;
+  /** Whether the stream has ended. */
+  ended(): boolean;
+  /** Resolves with the whole text once the stream ends. */
+  done: Promise<string>;
+}
+
+/**
+ * Read `stream` in the background, so that a test can wait (with a
+ * deadline: {@link waitUntil}) for what it should say, instead of looping on
+ * reads that may never come.
+ */
+export function collect(stream: ReadableStream<Uint8Array>): Collected {
+  let text = "";
+  let ended = false;
+  const done = (async () => {
+    const streamDecoder = new TextDecoder();
+    try {
+      for await (const chunk of stream) text += streamDecoder.decode(chunk, { stream: true });
+    } finally {
+      ended = true;
+    }
+    return text;
+  })();
+  return { text: () => text, ended: () => ended, done };
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import type { Sandbox } from "./helpers.ts";
+import { AT_FDCWD, closeFd, EPOLL, Epoll, O, openAt } from "../src/sys/mod.ts";
 
 const decoder = new TextDecoder();
 
@@ -85,4 +86,23 @@ export function blockedIn(pid: number, name: "flock"): boolean {
     // The process is gone.
   }
   return false;
+}
+
+/**
+ * Whether the pipe or FIFO that `pid` reads as descriptor `fd` holds bytes
+ * it has not read yet: a second read end, opened through /proc, is polled
+ * without reading from it.
+ */
+export async function hasUnread(pid: number, fd: number): Promise<boolean> {
+  const reader = openAt(AT_FDCWD, `/proc/${pid}/fd/${fd}`, {
+    flags: O.RDONLY | O.NONBLOCK | O.CLOEXEC,
+  });
+  const epoll = new Epoll(1);
+  try {
+    epoll.add(reader, EPOLL.IN);
+    return (await epoll.wait(0)).some((event) => (event.events & EPOLL.IN) !== 0);
+  } finally {
+    closeFd(epoll.fd);
+    closeFd(reader);
+  }
 }

@@ -26,14 +26,12 @@ Deno.test("reactor: 600 FIFOs on a constant number of threads", async () => {
   }
   const running = reactor.run();
   try {
-    const started = performance.now();
+    // (How fast they drain: bench/timing.ts.)
     for (const fd of fds) writeFd(fd, new Uint8Array([0x75]));
     await waitUntil(() => seen.size === 600, { what: "every FIFO to be read" });
-    const elapsed = performance.now() - started;
     assertEquals(reactor.size, 600);
     // One epoll wait in flight, whatever the number of descriptors.
     assertOk(threads() <= before + 3, `threads grew from ${before} to ${threads()}`);
-    assertOk(elapsed < 2000, `draining 600 FIFOs took ${elapsed} ms`);
   } finally {
     reactor.stop();
     await running;

@@ -2,12 +2,15 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  exists,
   normalizeStatus,
   pidOf,
   readText,
   Sandbox,
+  testUnless,
   waitRunning,
   waitUntil,
+  within,
 } from "./helpers.ts";
 
 async function runsv(sb: Sandbox, dir: string) {
@@ -77,17 +80,20 @@ Deno.test("runsv: sv commands and their output", async () => {
     assertEquals(normalizeStatus(result.stdout), expected, `sv ${args.join(" ")}`);
     assertEquals(result.code, code, `sv ${args.join(" ")} exit code`);
   }
-  const before = pidOf(dir);
-  assertOk(before !== first || before > 0);
+  // reload's HUP ended the process; after runsv's pause a new one runs.
+  const before = await waitRunning(dir);
+  assertOk(before !== first, `pid ${before} is still the first one`);
   const restart = await sb.run(`${await bin()}/sv`, ["restart", "./svc"]);
   assertEquals(normalizeStatus(restart.stdout), "ok: run: ./svc: (pid N) Ns\n");
-  assertOk(pidOf(dir) !== before, "restart gave a new pid");
+  // As runit's, sv compares whole seconds: a restart within the second of
+  // the last change may report before it took effect. It must take effect.
+  const restarted = await waitRunning(dir, { not: before });
   for (const signal of ["hup", "alarm", "interrupt", "quit", "1", "2"]) {
     const result = await sb.run(`${await bin()}/sv`, [signal, "./svc"]);
     assertEquals([result.code, result.stdout], [0, ""], `sv ${signal}`);
   }
   // sleep dies of each of those signals; runsv restarts it.
-  await waitRunning(dir, { not: before });
+  await waitRunning(dir, { not: restarted });
   const term = await sb.run(`${await bin()}/sv`, ["term", "./svc"]);
   assertEquals(term.code, 0);
   const kill = await sb.run(`${await bin()}/sv`, ["kill", "./svc"]);
@@ -112,7 +118,8 @@ Deno.test("runsv: crash restarts after a one-second pause; finish gets its argum
   const starts = readText(`${dir}/starts`).trim().split("\n").map(Number);
   for (let i = 1; i < starts.length; i++) {
     const gap = starts[i] - starts[i - 1];
-    assertOk(gap >= 0.95 && gap < 2.5, `restart gap ${gap}s`);
+    // At least the one-second pause; how long it takes is bench/timing.ts's.
+    assertOk(gap >= 0.95, `restart gap ${gap}s`);
   }
   assertEquals(readText(`${dir}/finished`).split("\n")[0], "3 0");
   // Killed by a signal: -1 and the signal number.
@@ -234,21 +241,25 @@ Deno.test("runsv: control/ overrides, t-then-d and t-then-x, o as u", async () =
   await sv(sb, "exit", dir);
   await waitUntil(() => !alive(runner.pid), { what: "runsv to exit" });
   assertEquals(calls().slice(5), [`t ${second}`, "x"]);
-  assertEquals((await runner.done).code, 0);
+  assertEquals((await within(runner.done, { what: "runsv to exit" })).code, 0);
 });
 
 Deno.test("runsv: control/t exiting 0 replaces TERM", async () => {
   await using sb = await Sandbox.create();
-  const dir = await sb.service("svc", { run: "exec sleep 100" });
-  await sb.script(`${dir}/control/t`, "exit 0");
+  const dir = await sb.service("svc", {
+    run: "trap 'echo TERM >> got; exit 0' TERM\nwhile :; do sleep 0.05; done",
+  });
+  await sb.script(`${dir}/control/t`, 'echo "t $1" >> tcalled\nexit 0');
   await runsv(sb, dir);
   const pid = await waitRunning(dir);
   await sv(sb, "term", dir);
-  await sv(sb, "status", dir);
-  assertOk(alive(pid), "TERM was not sent");
-  assertEquals(pidOf(dir), pid);
-  // Without the override, TERM (runsv's exit) reaches the service again.
+  await waitUntil(() => readText(`${dir}/tcalled`) === `t ${pid}\n`, { what: "control/t" });
+  // Without the override, TERM reaches the service. Signals arrive in order:
+  // had the first term sent TERM too, `got` would hold two lines.
   await Deno.remove(`${dir}/control/t`);
+  await sv(sb, "term", dir);
+  await waitRunning(dir, { not: pid });
+  assertEquals(readText(`${dir}/got`), "TERM\n");
 });
 
 Deno.test("runsv: a second runsv on the directory is refused with runit's message", async () => {
@@ -306,7 +317,9 @@ Deno.test("runsv: bad service directories give clear messages and runsv keeps go
   for (const runner of runners) assertOk(alive(runner.pid));
   // The messages (one per attempt, every second) name the directory and the errno text.
   await sv(sb, "exit", noRun, notExecutable, runIsDir);
-  const stderr = await Promise.all(runners.map(async (runner) => (await runner.done).stderr));
+  const stderr = await Promise.all(
+    runners.map(async (runner) => (await within(runner.done, { what: "runsv to exit" })).stderr),
+  );
   for (const [index, [dir, message]] of cases.entries()) {
     assertOk(
       stderr[index].includes(`runsv ${dir}: warning: ${message}\n`),
@@ -350,22 +363,17 @@ Deno.test("runsv: down file, dangling supervise symlink, TERM acts as exit, rena
   const logPid = pidOf(`${renamed}/log`);
   const servicePid = pidOf(renamed);
   Deno.kill(runner.pid, "SIGTERM");
-  assertEquals((await runner.done).code, 0);
+  assertEquals((await within(runner.done, { what: "runsv to exit" })).code, 0);
   assertOk(!alive(servicePid) && !alive(logPid), "service and log are down after TERM");
 });
 
-Deno.test("runsv: unreadable supervise/ is fatal with runit's message (as nobody)", async () => {
-  const canDrop = Deno.uid() === 0 && (() => {
-    try {
-      return Deno.statSync("/usr/bin/setpriv").isFile;
-    } catch {
-      return false;
-    }
-  })();
-  if (!canDrop) {
-    console.log("skipped: needs root and setpriv to run runsv as an unprivileged user");
-    return;
+testUnless("runsv: unreadable supervise/ is fatal with runit's message (as nobody)", () => {
+  if (Deno.uid() !== 0 || !exists("/usr/bin/setpriv")) {
+    return "needs root and setpriv to run runsv as an unprivileged user";
   }
+  if (!exists("/usr/bin/runsv")) return "needs Debian's runit (/usr/bin/runsv), the oracle";
+  return undefined;
+}, async () => {
   await using sb = await Sandbox.create();
   await Deno.chmod(sb.dir, 0o755);
   const dir = await sb.service("svc", { run: "exec sleep 100" });
@@ -375,8 +383,6 @@ Deno.test("runsv: unreadable supervise/ is fatal with runit's message (as nobody
   const expected = `runsv ${dir}: fatal: unable to open supervise/lock: access denied\n`;
   const ours = await sb.run("/usr/bin/setpriv", [...drop, `${await bin()}/runsv`, dir]);
   assertEquals([ours.code, ours.stderr], [111, expected]);
-  if (Deno.statSync("/usr/bin/runsv").isFile) {
-    const theirs = await sb.run("/usr/bin/setpriv", [...drop, "/usr/bin/runsv", dir]);
-    assertEquals([theirs.code, theirs.stderr], [111, expected]);
-  }
+  const theirs = await sb.run("/usr/bin/setpriv", [...drop, "/usr/bin/runsv", dir]);
+  assertEquals([theirs.code, theirs.stderr], [111, expected]);
 });

@@ -3,11 +3,13 @@ import { Sandbox } from "./helpers.ts";
 
 const TAP = new URL("../src/runsvdir/stderr_tap.ts", import.meta.url).href;
 const REACTOR = new URL("../src/reactor/mod.ts", import.meta.url).href;
+const HELPERS = new URL("./helpers.ts", import.meta.url).href;
 
 Deno.test("stderr tap: children's stderr and direct writes reach the listener and stderr", async () => {
   await using sb = await Sandbox.create();
   const source = `import { StderrTap } from "${TAP}";
 import { Children, Reactor } from "${REACTOR}";
+import { waitUntil } from "${HELPERS}";
 const reactor = new Reactor();
 const children = new Children();
 let heard = "";
@@ -15,7 +17,7 @@ const tap = StderrTap.install(reactor, (bytes) => heard += new TextDecoder().dec
 const running = reactor.run();
 await children.run(["/bin/sh", "-c", "echo from-child >&2"], {});
 tap.write(new TextEncoder().encode("direct\\n"));
-while (!heard.includes("from-child")) await new Promise((r) => setTimeout(r, 5));
+await waitUntil(() => heard.includes("from-child"), { what: "the child's line", interval: 5 });
 tap.close();
 children.close();
 reactor.stop();

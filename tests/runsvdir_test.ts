@@ -2,13 +2,17 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  exists,
   hasDebianRunit,
+  hasSysAdmin,
   pidOf,
   readText,
   Sandbox,
   type Started,
+  testUnless,
   waitRunning,
   waitUntil,
+  within,
 } from "./helpers.ts";
 import { childrenOf, readProc } from "./proc.ts";
 
@@ -16,6 +20,11 @@ import { childrenOf, readProc } from "./proc.ts";
 function sessionOf(pid: number): number {
   const stat = readProc(`/proc/${pid}/stat`);
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
+/** A test that compares with Debian's runit: ignored, with the reason, without it. */
+function debianTest(name: string, fn: () => Promise<void>): void {
+  testUnless(name, hasDebianRunit() ? undefined : "Debian's runit is not installed", fn);
 }
 
 /** A started process that is TERMed (then KILLed) on disposal if still running. */
@@ -76,12 +85,10 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
   assertEquals(readText(`${svdir}/.hidden/supervise/stat`), "");
 
   // A new service moved in starts at once.
+  // (How soon: bench/runsvdir.ts measures it against runit's.)
   const b = await staged(sb, "b", "exec sleep 100");
-  const moved = performance.now();
   await Deno.rename(b, `${svdir}/b`);
   const bPid = await waitRunning(`${svdir}/b`);
-  const latency = performance.now() - moved;
-  assertOk(latency < 1000, `mv to ./run took ${latency.toFixed(0)} ms`);
 
   // A rename restarts nothing; the next change proves it was seen.
   await Deno.rename(`${svdir}/a`, `${svdir}/a2`);
@@ -108,7 +115,7 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
   const running = (await childrenOf(daemon.pid)).map((c) => c.pid);
   assertEquals(running.length, 2);
   Deno.kill(daemon.pid, "SIGTERM");
-  const done = await daemon.done;
+  const done = await within(daemon.done, { what: "runsvdir to exit" });
   assertEquals(done.code, 0, done.stderr);
   for (const pid of running) assertOk(!alive(pid), `pid ${pid} is down`);
   assertMatch(
@@ -119,7 +126,7 @@ Deno.test("runsvdir: add, remove, rename, symlinks, dot-directories, TERM", asyn
   assertEquals(done.stderr.split("unable to stat dangling").length, 2);
 });
 
-Deno.test("runsvdir: 200 services, all `run:` in our sv and Debian's", async () => {
+debianTest("runsvdir: 200 services, all `run:` in our sv and Debian's", async () => {
   await using sb = await Sandbox.create();
   const svdir = `${sb.dir}/service`;
   const dirs: string[] = [];
@@ -129,9 +136,7 @@ Deno.test("runsvdir: 200 services, all `run:` in our sv and Debian's", async () 
     );
   }
   await using daemon = await runsvdir(sb, [svdir]);
-  const svs = [`${await bin()}/sv`];
-  if (hasDebianRunit()) svs.push("/usr/bin/sv");
-  for (const sv of svs) {
+  for (const sv of [`${await bin()}/sv`, "/usr/bin/sv"]) {
     await waitUntil(async () => {
       const status = await sb.run(sv, ["status", ...dirs]);
       const lines = status.stdout.trim().split("\n");
@@ -142,11 +147,11 @@ Deno.test("runsvdir: 200 services, all `run:` in our sv and Debian's", async () 
   const pids = dirs.map(pidOf);
   assertEquals(new Set(pids).size, 200);
   Deno.kill(daemon.pid, "SIGTERM");
-  assertEquals((await daemon.done).code, 0);
+  assertEquals((await within(daemon.done, { what: "runsvdir to exit" })).code, 0);
   assertOk(pids.every((pid) => !alive(pid)), "every service is down after TERM");
 });
 
-Deno.test("runsvdir: broken service directories do not disturb the others", async () => {
+debianTest("runsvdir: broken service directories do not disturb the others", async () => {
   await using sb = await Sandbox.create();
   const svdir = `${sb.dir}/service`;
   const good = await sb.service("service/good", { run: "exec sleep 100" });
@@ -161,8 +166,8 @@ Deno.test("runsvdir: broken service directories do not disturb the others", asyn
   await Deno.mkdir(`${ctlfile}/supervise`);
   await Deno.writeTextFile(`${ctlfile}/supervise/control`, "");
   const locked = await sb.service("service/locked", { run: "exec sleep 100" });
-  await using debian = hasDebianRunit() ? guard(sb.start("/usr/bin/runsv", [locked])) : undefined;
-  if (debian) await waitRunning(locked);
+  await using debian = guard(sb.start("/usr/bin/runsv", [locked]));
+  await waitRunning(locked);
   await using daemon = await runsvdir(sb, [svdir]);
   await waitRunning(good);
   await waitRunning(logfile);
@@ -171,25 +176,21 @@ Deno.test("runsvdir: broken service directories do not disturb the others", asyn
   await Deno.remove(`${supfile}/supervise`);
   await waitRunning(`${svdir}/norun`);
   await waitRunning(supfile);
-  if (debian) {
-    // Debian's runsv holds the lock; once it is gone ours takes over.
-    const before = pidOf(locked);
-    Deno.kill(debian.pid, "SIGTERM");
-    await debian.done;
-    await waitRunning(locked, { not: before });
-  }
+  // Debian's runsv holds the lock; once it is gone ours takes over.
+  const before = pidOf(locked);
+  Deno.kill(debian.pid, "SIGTERM");
+  await within(debian.done, { what: "Debian's runsv to exit" });
+  await waitRunning(locked, { not: before });
   Deno.kill(daemon.pid, "SIGTERM");
-  const { code, stderr } = await daemon.done;
+  const { code, stderr } = await within(daemon.done, { what: "runsvdir to exit" });
   assertEquals(code, 0, stderr);
   const expected = [
     "runsv logfile: warning: ./log: not a directory.",
     "runsv norun: warning: unable to start ./run: file does not exist",
     "runsv noexec: warning: unable to start ./run: access denied",
     "runsv ctlfile: fatal: supervise/control exists but is not a fifo",
+    "runsv locked: fatal: unable to lock supervise/lock: temporary failure",
   ];
-  if (debian) {
-    expected.push("runsv locked: fatal: unable to lock supervise/lock: temporary failure");
-  }
   for (const line of expected) assertOk(stderr.includes(`${line}\n`), `stderr has ${line}`);
   assertMatch(stderr, /^runsv supfile: fatal: unable to open supervise\/lock: /m);
   // A failing supervisor is retried each second but reported once.
@@ -205,7 +206,7 @@ Deno.test("runsvdir: HUP takes every service down and exits 111", async () => {
   const pid = await waitRunning(a);
   const logPid = await waitRunning(`${a}/log`);
   Deno.kill(daemon.pid, "SIGHUP");
-  const { code } = await daemon.done;
+  const { code } = await within(daemon.done, { what: "runsvdir to exit" });
   assertEquals(code, 111);
   assertOk(!alive(pid) && !alive(logPid), "service and log are down");
 });
@@ -227,10 +228,11 @@ Deno.test("runsvdir: TERM honours control/t, KILLs after the timeout, exit 1", a
   const stubbornPid = await waitRunning(stubborn);
   const sent = performance.now();
   Deno.kill(daemon.pid, "SIGTERM");
-  const { code, stderr } = await daemon.done;
+  const { code, stderr } = await within(daemon.done, { what: "runsvdir to exit" });
   const took = performance.now() - sent;
   assertEquals(code, 1, stderr);
-  assertOk(took >= 900 && took < 4000, `shutdown took ${took.toFixed(0)} ms`);
+  // KILL comes only after the timeout (how soon after: bench/timing.ts).
+  assertOk(took >= 900, `KILL after ${took.toFixed(0)} ms, before the 1 s timeout`);
   assertEquals(readText(`${custom}/tcalled`), `t ${customPid}\n`);
   for (const pid of [customPid, logPid, stubbornPid]) assertOk(!alive(pid), `${pid} down`);
 });
@@ -248,7 +250,7 @@ Deno.test("runsvdir: the log argument shows the latest errors in ps", async () =
   // The first five characters stay; the newest text is right-aligned.
   assertMatch(args, /log: \.+boom-4711 \n$/);
   Deno.kill(daemon.pid, "SIGTERM");
-  const { code, stderr } = await daemon.done;
+  const { code, stderr } = await within(daemon.done, { what: "runsvdir to exit" });
   assertEquals(code, 0);
   // The same text also reaches stderr.
   assertOk(stderr.includes("boom-4711\n"), stderr);
@@ -260,7 +262,7 @@ Deno.test("runsvdir: the log argument shows the latest errors in ps", async () =
   });
   // INT is a graceful stop too.
   Deno.kill(short.pid, "SIGINT");
-  const shortDone = await short.done;
+  const shortDone = await within(short.done, { what: "runsvdir to exit" });
   assertEquals(shortDone.code, 0);
   assertOk(
     shortDone.stderr.startsWith(
@@ -276,18 +278,22 @@ Deno.test("runsvdir: usage as runit's", async () => {
   const program = `${await bin()}/runsvdir`;
   const ours = await sb.run(program, []);
   assertEquals([ours.code, ours.stderr], [1, `usage: ${program} [-P] dir\n\n`]);
-  if (hasDebianRunit()) {
-    const theirs = await sb.run("/usr/bin/runsvdir", []);
-    assertEquals(theirs.code, 1);
-    assertEquals(theirs.stderr.replace("/usr/bin/runsvdir", program), ours.stderr);
-  }
 });
 
-Deno.test("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TERM", async () => {
-  if (Deno.uid() !== 0) {
-    console.log("skipped: unshare --pid needs root");
-    return;
-  }
+debianTest("runsvdir: usage as Debian's runsvdir", async () => {
+  await using sb = await Sandbox.create();
+  const program = `${await bin()}/runsvdir`;
+  const ours = await sb.run(program, []);
+  const theirs = await sb.run("/usr/bin/runsvdir", []);
+  assertEquals(theirs.code, 1);
+  assertEquals(theirs.stderr.replace("/usr/bin/runsvdir", program), ours.stderr);
+});
+
+testUnless("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TERM", () => {
+  if (!hasSysAdmin()) return "unshare --pid needs root with CAP_SYS_ADMIN";
+  if (!exists("/usr/bin/unshare")) return "unshare (util-linux) is not installed";
+  return undefined;
+}, async () => {
   await using sb = await Sandbox.create();
   const svdir = `${sb.dir}/service`;
   // Each round leaves an orphan that the namespace's PID 1 must reap.
@@ -336,11 +342,8 @@ Deno.test("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TERM
   }, { what: "orphans re-parented to PID 1", timeout: 15_000, interval: 10 });
   // Without reaping, every orphan would stay a zombie.
   assertOk(maxZombies <= 3, `zombies accumulated: ${maxZombies}`);
-  const sent = performance.now();
   Deno.kill(init, "SIGTERM");
-  const { code, stderr } = await unshare.done;
-  const took = performance.now() - sent;
+  const { code, stderr } = await within(unshare.done, { what: "the namespace to end" });
   assertEquals(code, 0, stderr);
-  assertOk(took < 3000, `shutdown took ${took.toFixed(0)} ms`);
   assertOk(services.every((pid) => !alive(pid)), "every service is down");
 });

@@ -1,5 +1,6 @@
 import { assertEquals, assertOk } from "./assert.ts";
 import { closeFd, sendDatagram, udpSocket } from "../src/sys/mod.ts";
+import { collect, waitUntil, within } from "./helpers.ts";
 
 const UDP_ECHO = `
 import dgram from "node:dgram";
@@ -17,24 +18,26 @@ Deno.test("socket: a datagram reaches a loopback listener", async () => {
     args: ["eval", UDP_ECHO],
     stdout: "piped",
   }).spawn();
-  const reader = listener.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let heard = "";
-  while (!heard.includes("\n")) heard += (await reader.read()).value ?? "";
-  const port = Number(heard.split("\n")[0]);
-  const fd = udpSocket();
+  const heard = collect(listener.stdout);
+  let fd = -1;
   try {
+    const port = Number(
+      await waitUntil(() => /^(\d+)\n/.exec(heard.text())?.[1], { what: "the listener's port" }),
+    );
+    fd = udpSocket();
     assertOk(fd >= 0);
     const bytes = new TextEncoder().encode("hello\n");
     assertEquals(sendDatagram(fd, bytes, { address: [127, 0, 0, 1], port }), bytes.length);
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      heard += chunk.value;
-    }
-    assertEquals(heard.split("\n")[1], JSON.stringify("hello\n"));
+    // The listener exits after one datagram.
+    await waitUntil(() => heard.ended(), { what: "the datagram" });
+    assertEquals(heard.text().split("\n")[1], JSON.stringify("hello\n"));
   } finally {
-    closeFd(fd);
-    reader.releaseLock();
-    await listener.status;
+    if (fd >= 0) closeFd(fd);
+    try {
+      listener.kill();
+    } catch {
+      // Already gone after the datagram.
+    }
+    await within(listener.status, { what: "the listener to exit" });
   }
 });

@@ -11,20 +11,19 @@ import {
   SysError,
   waitFor,
 } from "../src/sys/mod.ts";
-import { Sandbox } from "./helpers.ts";
+import { Sandbox, waitUntil, within } from "./helpers.ts";
 
+/** Read the non-blocking `fd` to end of file, within a deadline. */
 async function readAll(fd: number): Promise<string> {
   const chunks: Uint8Array[] = [];
   const buffer = new Uint8Array(4096);
-  for (;;) {
-    const n = readFd(fd, buffer);
-    if (n === 0) break;
-    if (n < 0) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      continue;
+  await waitUntil(() => {
+    for (;;) {
+      const n = readFd(fd, buffer);
+      if (n <= 0) return n === 0;
+      chunks.push(buffer.slice(0, n));
     }
-    chunks.push(buffer.slice(0, n));
-  }
+  }, { what: `end of file on descriptor ${fd}`, interval: 5 });
   return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
 }
 
@@ -40,7 +39,7 @@ Deno.test("spawn: directory fd, dup2, default signals, empty mask", async () => 
   const output = await readAll(readEnd);
   closeFd(readEnd);
   closeFd(dirFd);
-  assertEquals(exitCode(await waitFor(pid)), 0);
+  assertEquals(exitCode(await within(waitFor(pid), { what: "sh to exit" })), 0);
   const [cwd, ignored, blocked] = output.trim().split("\n");
   assertEquals(cwd, sb.dir);
   // Deno ignores SIGPIPE; the child must not inherit that.
@@ -60,7 +59,7 @@ Deno.test("spawn: new session, and our descriptors are not leaked", async () => 
   const [sid, ...fds] = (await readAll(readEnd)).trim().split(/\s+/).map(Number);
   closeFd(readEnd);
   closeFd(marker);
-  await waitFor(pid);
+  await within(waitFor(pid), { what: "sh to exit" });
   assertEquals(sid, pid);
   for (const fd of [marker, readEnd, writeEnd]) {
     if (fd !== 1) assertOk(!fds.includes(fd), `child inherited descriptor ${fd}: ${fds}`);
@@ -79,8 +78,9 @@ Deno.test("spawn: a missing program is reported by the parent", () => {
 });
 
 Deno.test("spawn: exit status decoding", async () => {
-  assertEquals(exitCode(await waitFor(spawn(["/bin/sh", "-c", "exit 3"]))), 3);
-  const status = await waitFor(spawn(["/bin/sh", "-c", "kill -TERM $$"]));
+  const exited = (pid: number) => within(waitFor(pid), { what: "sh to exit" });
+  assertEquals(exitCode(await exited(spawn(["/bin/sh", "-c", "exit 3"]))), 3);
+  const status = await exited(spawn(["/bin/sh", "-c", "kill -TERM $$"]));
   assertEquals(exitCode(status), -1);
   assertEquals(status & 0x7f, 15);
 });

@@ -52,18 +52,60 @@ async function feed(
   }
 }
 
-const text = Array.from({ length: 500 }, (_, i) => `${i}:${"abc\tdef ".repeat(i % 9)}\n`).join("");
+const lines = Array.from({ length: 500 }, (_, i) => `${i}:${"abc\tdef ".repeat(i % 9)}`);
+const text = lines.map((line) => `${line}\n`).join("");
 const input = encoder.encode(text);
 
+/**
+ * The log files expected for `written` (each line as it lands in the log),
+ * by runit's rule: once `current` holds at least s - l bytes after a line,
+ * it is rotated (svlogd.c: size >= sizemax - linemax). s0: never.
+ */
+function files(written: string[], options: { s: number; l: number }): string[] {
+  const result: string[] = [];
+  let current = "";
+  for (const line of written) {
+    current += `${line}\n`;
+    if (options.s > 0 && current.length >= options.s - options.l) {
+      result.push(current);
+      current = "";
+    }
+  }
+  return [...result, current];
+}
+
+/** `line` with its first `max` bytes' non-printables and ` ` replaced by `_`. */
+function replaced(line: string, max: number): string {
+  return [...line].map((c, i) => i < max && (c < " " || c > "~" || c === " ") ? "_" : c).join("");
+}
+
 Deno.test("engine: how input is cut into reads changes nothing", async () => {
+  const tt = "2005-12-18_09:13:50.97618 ";
+  const ttt = "2005-12-18T09:13:50.97618 ";
   const cases = [
-    { config: "s2000\nn0\n", engine: {} },
-    { config: "s2000\nn0\n", engine: { stamp: 2 as const } },
-    { config: "s1500\nn0\n-*7*\np> \n", engine: { stamp: 3 as const } },
-    { config: "s0\n", engine: { replaceChar: 0x5f, replaceSet: encoder.encode(" "), lineMax: 12 } },
+    { config: "s2000\nn0\n", engine: {}, expected: files(lines, { s: 2000, l: 1000 }) },
+    {
+      config: "s2000\nn0\n",
+      engine: { stamp: 2 as const },
+      expected: files(lines.map((line) => tt + line), { s: 2000, l: 1000 }),
+    },
+    {
+      config: "s1500\nn0\n-*7*\np> \n",
+      engine: { stamp: 3 as const },
+      expected: files(
+        lines.filter((line) => !line.includes("7")).map((line) => `${ttt}> ${line}`),
+        { s: 1500, l: 1000 },
+      ),
+    },
+    {
+      config: "s0\n",
+      engine: { replaceChar: 0x5f, replaceSet: encoder.encode(" "), lineMax: 12 },
+      expected: files(lines.map((line) => replaced(line, 12)), { s: 0, l: 12 }),
+    },
   ];
-  for (const { config, engine } of cases) {
+  for (const { config, engine, expected } of cases) {
     const whole = await feed(input, { piece: input.length, config, engine });
+    assertEquals(whole, { files: expected, stderr: "" }, config);
     for (const piece of [1, 7, 4096]) {
       assertEquals(await feed(input, { piece, config, engine }), whole, `${config} ${piece}`);
     }

@@ -7,7 +7,20 @@
  */
 
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { alive, bin, hasDebianRunit, pidOf, readText, Sandbox, waitUntil } from "./helpers.ts";
+import {
+  alive,
+  bin,
+  collect,
+  hasDebianRunit,
+  hasSysAdmin,
+  pidOf,
+  readText,
+  Sandbox,
+  testUnless,
+  waitUntil,
+  within,
+} from "./helpers.ts";
+import { hasUnread } from "./proc.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -295,12 +308,16 @@ async function startOurs(sb: Sandbox, args: string[]) {
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  const stderr = new Response(child.stderr).text();
+  const stderr = collect(child.stderr);
+  const done = (async () => ({ status: await child.status, stderr: await stderr.done }))();
   return {
     child,
     write: (text: string) => writer.write(encoder.encode(text)),
     close: () => writer.close().catch(() => {}),
-    done: (async () => ({ status: await child.status, stderr: await stderr }))(),
+    /** What it has written to stderr so far. */
+    stderr: stderr.text,
+    /** Its exit status and stderr, once it has exited (within a deadline). */
+    done: () => within(done, { what: "svlogd to exit" }),
   };
 }
 
@@ -333,10 +350,10 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
     assertEquals(rotated(dir).length, 1);
     // TERM with half a line read: runit finishes that line, then exits.
     await logger.write("thi");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitUntil(async () => !await hasUnread(logger.child.pid, 0), { what: "thi to be read" });
     Deno.kill(logger.child.pid, "SIGTERM");
     await logger.write("rd\n");
-    const { status, stderr } = await logger.done;
+    const { status, stderr } = await logger.done();
     assertEquals(status.code, 0, stderr);
     assertMatch(readText(`${dir}/current`), /new: second\nnew: third\n$/);
     assertEquals((Deno.statSync(`${dir}/current`).mode! & 0o777).toString(8), "744");
@@ -346,7 +363,7 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
     assertMatch(stderr, /svlogd: info: read: log\/config\n/);
   } finally {
     await logger.close();
-    await logger.done;
+    await logger.done();
   }
 });
 
@@ -366,7 +383,7 @@ Deno.test("svlogd: t rotates a non-empty current by age", async () => {
     assertEquals(readText(`${dir}/current`), "");
   } finally {
     await logger.close();
-    assertEquals((await logger.done).status.code, 0);
+    assertEquals((await logger.done()).status.code, 0);
   }
 });
 
@@ -396,7 +413,7 @@ Deno.test("svlogd: TERM waits for a running processor", async () => {
   Deno.kill(logger.child.pid, "SIGALRM");
   await waitUntil(() => rotated(dir).some((n) => n.endsWith(".u")), { what: ".u file" });
   Deno.kill(logger.child.pid, "SIGTERM");
-  const { status } = await logger.done;
+  const { status } = await logger.done();
   await logger.close();
   assertEquals(status.code, 0);
   const names = rotated(dir);
@@ -424,11 +441,11 @@ Deno.test("svlogd: u and U forward to UDP on loopback", async () => {
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
-  const reader = listener.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let heard = "";
-  while (!heard.includes("\n")) heard += (await reader.read()).value ?? "";
-  const port = Number(heard.split("\n")[0]);
+  const heard = collect(listener.stdout);
   try {
+    const port = Number(
+      await waitUntil(() => /^(\d+)\n/.exec(heard.text())?.[1], { what: "the listener's port" }),
+    );
     await Deno.mkdir(`${sb.dir}/both`);
     await Deno.mkdir(`${sb.dir}/only`);
     await Deno.writeTextFile(`${sb.dir}/both/config`, `u127.0.0.1:${port}\npB \n`);
@@ -438,12 +455,9 @@ Deno.test("svlogd: u and U forward to UDP on loopback", async () => {
       input: "hello\na long line here\n",
     });
     assertEquals(result.code, 0, result.stderr);
-    for (;;) {
-      const chunk = await reader.read();
-      if (chunk.done) break;
-      heard += chunk.value;
-    }
-    const received = JSON.parse(`[${heard.split("\n").slice(1, -1).join(",")}]`) as string[];
+    // The listener exits after four datagrams.
+    await waitUntil(() => heard.ended(), { what: "four datagrams" });
+    const received = JSON.parse(`[${heard.text().split("\n").slice(1, -1).join(",")}]`) as string[];
     assertEquals(received.sort(), [
       "B a long l...\n",
       "B hello\n",
@@ -453,35 +467,26 @@ Deno.test("svlogd: u and U forward to UDP on loopback", async () => {
     assertEquals(readText(`${sb.dir}/both/current`), "B hello\nB a long line here\n");
     assertEquals(readText(`${sb.dir}/only/current`), "");
   } finally {
-    reader.releaseLock();
-    await listener.stdout.cancel().catch(() => {});
     try {
       listener.kill();
     } catch {
       // Already gone after four datagrams.
     }
-    await listener.status;
+    await within(listener.status, { what: "the listener to exit" });
   }
 });
 
-const root = Deno.uid() === 0;
-Deno.test({
-  name: "svlogd: a full filesystem: N deletes old files, otherwise svlogd waits and loses nothing",
-  async fn() {
-    if (!root) {
-      console.log("skipped: mounting a tmpfs needs root");
-      return;
-    }
+testUnless(
+  "svlogd: a full filesystem: N deletes old files, otherwise svlogd waits and loses nothing",
+  hasSysAdmin() ? undefined : "mounting a tmpfs needs root with CAP_SYS_ADMIN",
+  async () => {
     await using sb = await Sandbox.create();
     const mount = `${sb.dir}/fs`;
     await Deno.mkdir(mount);
     const mounted = await new Deno.Command("mount", {
       args: ["-t", "tmpfs", "-o", "size=512k", "tmpfs", mount],
     }).output();
-    if (!mounted.success) {
-      console.log(`skipped: mount failed: ${decoder.decode(mounted.stderr)}`);
-      return;
-    }
+    assertOk(mounted.success, `mount: ${decoder.decode(mounted.stderr)}`);
     try {
       // With N: old files go, newest lines stay, exit 0.
       await Deno.mkdir(`${mount}/n`);
@@ -508,21 +513,19 @@ Deno.test({
         what: "first writes",
       });
       // The logger pauses (3 s) on the full filesystem; free space meanwhile.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const pausing = "svlogd: pausing: unable to write to current: fs/w: out of disk space\n";
+      await waitUntil(() => logger.stderr().includes(pausing), { what: "svlogd to pause" });
       await Deno.remove(`${mount}/filler`);
-      await writing;
-      const { status, stderr } = await logger.done;
+      await within(writing, { what: "the writes to be taken" });
+      const { status, stderr } = await logger.done();
       assertEquals(status.code, 0, stderr);
-      assertMatch(
-        stderr,
-        /svlogd: pausing: unable to write to current: fs\/w: out of disk space\n/,
-      );
+      assertOk(stderr.includes(pausing), stderr);
       assertEquals(readText(`${mount}/w/current`), text);
     } finally {
       await new Deno.Command("umount", { args: [mount] }).output();
     }
   },
-});
+);
 
 Deno.test({
   name: "svlogd: KILLed under runsv, the restarted logger loses nothing unread",
