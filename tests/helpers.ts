@@ -7,6 +7,8 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { Children, Reactor } from "../src/reactor/mod.ts";
+import { ServiceTree, type ServiceTreeOptions } from "../src/runsvdir/tree.ts";
 
 const decoder = new TextDecoder();
 
@@ -407,4 +409,36 @@ export async function waitRunning(
       /^run\b/.test(readText(`${dir}/supervise/stat`));
     return running && (options.namespaced || alive(pid)) ? pid : 0;
   }, { what: `${dir} to run`, timeout: options.timeout });
+}
+
+/**
+ * Run a {@link ServiceTree} over `dir` in this process (retries every 100 ms),
+ * hand it and its report lines to `body`, then stop and close everything.
+ */
+export async function withTree(
+  dir: string,
+  body: (tree: ServiceTree, reports: string[]) => Promise<void>,
+  options: Pick<ServiceTreeOptions, "rescanMs" | "settleMs" | "settleMaxMs"> = {},
+): Promise<void> {
+  const reactor = new Reactor();
+  const children = new Children();
+  const reports: string[] = [];
+  const tree = new ServiceTree(dir, {
+    reactor,
+    children,
+    report: (line) => reports.push(line),
+    retryMs: 100,
+    ...options,
+  });
+  const running = reactor.run();
+  try {
+    tree.start();
+    await body(tree, reports);
+  } finally {
+    await tree.stop({ timeoutMs: 2000 });
+    children.close();
+    reactor.stop();
+    await running;
+    reactor.close();
+  }
 }

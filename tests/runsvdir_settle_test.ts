@@ -9,10 +9,17 @@
  */
 
 import { assertEquals, assertOk } from "./assert.ts";
-import { Children, Reactor } from "../src/reactor/mod.ts";
-import { ServiceTree } from "../src/runsvdir/tree.ts";
 import { entryShape } from "../src/runsvdir/scan.ts";
-import { alive, bin, pidOf, readText, Sandbox, waitRunning, waitUntil } from "./helpers.ts";
+import {
+  alive,
+  bin,
+  pidOf,
+  readText,
+  Sandbox,
+  waitRunning,
+  waitUntil,
+  withTree,
+} from "./helpers.ts";
 
 /** The default settle time of runsvdir (ServiceTreeOptions.settleMs). */
 const SETTLE_MS = 50;
@@ -41,35 +48,6 @@ function recordingRun(starts: string): string {
 
 function lines(path: string): string[] {
   return readText(path).split("\n").filter((line) => line !== "");
-}
-
-/** A ServiceTree in this process, with short retries; stopped and closed afterwards. */
-async function withTree(
-  dir: string,
-  options: { settleMs: number; settleMaxMs: number },
-  body: (reports: string[]) => Promise<void>,
-): Promise<void> {
-  const reactor = new Reactor();
-  const children = new Children();
-  const reports: string[] = [];
-  const tree = new ServiceTree(dir, {
-    reactor,
-    children,
-    report: (line) => reports.push(line),
-    retryMs: 100,
-    ...options,
-  });
-  const running = reactor.run();
-  try {
-    tree.start();
-    await body(reports);
-  } finally {
-    await tree.stop({ timeoutMs: 2000 });
-    children.close();
-    reactor.stop();
-    await running;
-    reactor.close();
-  }
 }
 
 Deno.test("settle: a copy made step by step starts only once ./run is there; mv keeps it", async () => {
@@ -186,7 +164,7 @@ Deno.test("settle: each change restarts the quiet time; the start waits for the 
   const svdir = `${sb.dir}/service`;
   await Deno.mkdir(svdir);
   const settleMs = 300;
-  await withTree(svdir, { settleMs, settleMaxMs: 60_000 }, async () => {
+  await withTree(svdir, async () => {
     // Changes every 60 ms (new names: every one is seen), `run` there from the first.
     const changes: Array<{ before: number; after: number }> = [];
     const dir = `${svdir}/web`;
@@ -216,7 +194,7 @@ Deno.test("settle: each change restarts the quiet time; the start waits for the 
       startedMs >= quietFrom + settleMs,
       `started ${startedMs - quietFrom} ms after change ${last}, settle is ${settleMs}`,
     );
-  });
+  }, { settleMs, settleMaxMs: 60_000 });
 });
 
 Deno.test("settle: a directory that never gets ./run is supervised after the maximum", async () => {
@@ -224,7 +202,7 @@ Deno.test("settle: a directory that never gets ./run is supervised after the max
   const svdir = `${sb.dir}/service`;
   await Deno.mkdir(svdir);
   const settleMaxMs = 400;
-  await withTree(svdir, { settleMs: SETTLE_MS, settleMaxMs }, async (reports) => {
+  await withTree(svdir, async (_tree, reports) => {
     const before = Date.now();
     await Deno.mkdir(`${svdir}/norun`);
     const warning = "runsv norun: warning: unable to start ./run: file does not exist";
@@ -239,7 +217,7 @@ Deno.test("settle: a directory that never gets ./run is supervised after the max
     await waitRunning(`${svdir}/norun`);
     // (It may have said so again each second until then.)
     assertOk(reports.every((line) => line === warning), reports.join("\n"));
-  });
+  }, { settleMs: SETTLE_MS, settleMaxMs });
 });
 
 Deno.test("settle: an entry's shape changes with what is written in it and in log/", async () => {

@@ -1,36 +1,6 @@
 import { assertEquals, assertOk } from "./assert.ts";
-import { Children, Reactor } from "../src/reactor/mod.ts";
-import { ServiceTree } from "../src/runsvdir/tree.ts";
 import { AT_FDCWD, closeFd, LOCK, O, openAt, tryLock } from "../src/sys/mod.ts";
-import { alive, pidOf, Sandbox, waitUntil } from "./helpers.ts";
-
-async function withTree(
-  dir: string,
-  body: (tree: ServiceTree, lines: string[]) => Promise<void>,
-  options: { rescanMs?: number } = {},
-): Promise<void> {
-  const reactor = new Reactor();
-  const children = new Children();
-  const lines: string[] = [];
-  const tree = new ServiceTree(dir, {
-    reactor,
-    children,
-    report: (line) => lines.push(line),
-    retryMs: 100,
-    rescanMs: options.rescanMs,
-  });
-  const running = reactor.run();
-  try {
-    tree.start();
-    await body(tree, lines);
-  } finally {
-    await tree.stop({ timeoutMs: 2000 });
-    children.close();
-    reactor.stop();
-    await running;
-    reactor.close();
-  }
-}
+import { alive, pidOf, Sandbox, waitUntil, withTree } from "./helpers.ts";
 
 Deno.test("tree: one supervisor per directory; removal takes it down; stop is clean", async () => {
   await using sb = await Sandbox.create();
