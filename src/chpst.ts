@@ -13,11 +13,12 @@ import type { AppletContext } from "./cli/applets.ts";
 import { VERSION } from "./cli/applets.ts";
 import { getopt } from "./cli/getopt.ts";
 import { usage, writeErr } from "./cli/output.ts";
+import { scanUlong } from "./cli/scan.ts";
 import {
   adjustNice,
   changeDir,
   changeRoot,
-  closeDescriptor,
+  closeFd,
   errorText,
   exitNow,
   getLimit,
@@ -44,11 +45,10 @@ function fatal(text: string): never {
   return exitNow(111);
 }
 
-/** A limit value: djb's scan_ulong as a C long (2^63 and above are negative: no limit). */
+/** A limit value: digits only, scanned as a C long (2^63 and above are negative: no limit). */
 function limitValue(text: string): bigint | undefined {
-  if (!/^\d*$/.test(text)) return undefined;
-  let value = 0n;
-  for (const digit of text) value = (value * 10n + BigInt(digit)) & 0xffff_ffff_ffff_ffffn;
+  const { value, length } = scanUlong(text);
+  if (length !== text.length) return undefined;
   return value >= 1n << 63n ? -1n : value;
 }
 
@@ -263,7 +263,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   const names = ["stdin", "stdout", "stderr"];
   for (const fd of [0, 1, 2]) {
     if (plan.close.includes(fd)) {
-      attempt(`unable to close ${names[fd]}`, () => closeDescriptor(fd));
+      attempt(`unable to close ${names[fd]}`, () => closeFd(fd, { strict: true }));
     }
   }
   // Everything the exec needs is built before the limits are set: a tight

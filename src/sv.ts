@@ -10,6 +10,7 @@
 
 import { getopt } from "./cli/getopt.ts";
 import { Exit, usage, writeErr, writeOut } from "./cli/output.ts";
+import { scanUlong } from "./cli/scan.ts";
 import type { AppletContext } from "./cli/applets.ts";
 import {
   closeFd,
@@ -171,12 +172,6 @@ export function formatStatus(
   if (pid && status.want === "down") text += ", want down";
   if (pid && status.gotTerm) text += ", got TERM";
   return { text, running: pid !== 0 };
-}
-
-/** Parse a number as scan_ulong does: leading digits, 0 when there are none. */
-function scanUlong(text: string): number {
-  const digits = /^\d*/.exec(text)?.[0] ?? "";
-  return digits === "" ? 0 : Number(digits);
 }
 
 /** One run of sv: its configuration and its error count. */
@@ -367,12 +362,12 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   const usageText = lsb ? " [-w sec] command" : " [-v] [-w sec] command service ...";
   const showUsage = () => usage(program, { args: usageText, code: lsb ? 2 : 100 });
   const svwait = Deno.env.get("SVWAIT");
-  let wait = svwait === undefined ? 7 : scanUlong(svwait);
+  let wait = svwait === undefined ? 7 : Number(scanUlong(svwait).value);
   let verbose = false;
   const parsed = getopt(args, "w:vV", { program });
   if (!parsed.ok) showUsage();
   for (const option of parsed.options) {
-    if (option.name === "w") wait = scanUlong(option.value!);
+    if (option.name === "w") wait = Number(scanUlong(option.value!).value);
     if (option.name === "w" || option.name === "v") verbose = true;
     if (option.name === "V") showUsage();
   }

@@ -7,17 +7,12 @@
 
 import { getopt } from "./cli/getopt.ts";
 import { usage, writeErr } from "./cli/output.ts";
+import { scanUlong } from "./cli/scan.ts";
 import type { AppletContext } from "./cli/applets.ts";
 import { runDaemon, type StampKind } from "./svlog/mod.ts";
 
 const USAGE = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
 const encoder = new TextEncoder();
-
-/** C's scan_ulong: the leading digits (0 when there are none). */
-function scanNumber(text: string): number {
-  const digits = /^[0-9]*/.exec(text)![0];
-  return digits === "" ? 0 : Number(digits);
-}
 
 /**
  * Run svlogd with its command-line arguments; resolves with the exit code.
@@ -52,10 +47,10 @@ export async function main(args: string[], context: AppletContext): Promise<numb
         break;
       }
       case "l":
-        lineMax = scanNumber(value) || 1000;
+        lineMax = Number(scanUlong(value).value) || 1000;
         break;
       case "b":
-        bufferSize = scanNumber(value) || 1024;
+        bufferSize = Number(scanUlong(value).value) || 1024;
         break;
       case "t":
         stamp = Math.min(stamp + 1, 3);
@@ -78,13 +73,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     replaceSet: encoder.encode(replaceSet),
     verbose,
     write: writeErr,
-    stderr: (bytes) => {
-      try {
-        let offset = 0;
-        while (offset < bytes.length) offset += Deno.stderr.writeSync(bytes.subarray(offset));
-      } catch {
-        // A closed stderr must not stop the logging (runit ignores it too).
-      }
-    },
+    // A closed stderr must not stop the logging (runit ignores it too): writeErr ignores it.
+    stderr: writeErr,
   });
 }

@@ -10,6 +10,7 @@
 import type { AppletContext } from "../cli/applets.ts";
 import { getopt } from "../cli/getopt.ts";
 import { writeErr } from "../cli/output.ts";
+import { scanUlong } from "../cli/scan.ts";
 import {
   errorText,
   exitNow,
@@ -189,9 +190,8 @@ function softLimit(resource: number, text: string): [number, ResourceLimit] {
   }
   let soft = limit.hard;
   if (text !== "=") {
-    if (!/^\d*$/.test(text)) die(100, SOFTLIMIT_USAGE);
-    let value = 0n;
-    for (const digit of text) value = (value * 10n + BigInt(digit)) & 0xffff_ffff_ffff_ffffn;
+    const { value, length } = scanUlong(text);
+    if (length !== text.length) die(100, SOFTLIMIT_USAGE);
     if (value < soft) soft = value;
   }
   return [resource, { soft, hard: limit.hard }];

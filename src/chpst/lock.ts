@@ -10,9 +10,9 @@ import {
   AT_FDCWD,
   LOCK,
   lowestUninherited,
-  moveDescriptor,
   O,
   openAt,
+  replaceFd,
   type SysError,
   tryLock,
   waitLock,
@@ -56,6 +56,6 @@ export async function takeLock(
   } catch (error) {
     return { step: "lock", errno: (error as SysError).errno };
   }
-  moveDescriptor(fd, lowestUninherited(fd));
+  replaceFd(lowestUninherited(fd), fd, { move: true });
   return undefined;
 }

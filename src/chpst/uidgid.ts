@@ -6,6 +6,7 @@
  * @module
  */
 
+import { scanUlong } from "../cli/scan.ts";
 import { groupByName, userByName } from "../sys/mod.ts";
 
 /** A resolved account: the uid and the groups, primary group first. */
@@ -24,12 +25,10 @@ export type AccountFailure =
 
 const MAX_GROUPS = 60;
 
-/** djb's scan_ulong over a whole string: digits only (none means 0), wrapping. */
+/** A whole id: digits only (none means 0), cut to 32 bits as runit's uid_t/gid_t copy is. */
 function wholeNumber(text: string): number | undefined {
-  if (!/^\d*$/.test(text)) return undefined;
-  let value = 0n;
-  for (const digit of text) value = (value * 10n + BigInt(digit)) & 0xffff_ffffn;
-  return Number(value);
+  const { value, length } = scanUlong(text);
+  return length === text.length ? Number(BigInt.asUintN(32, value)) : undefined;
 }
 
 function numeric(spec: string): Account | AccountFailure {

@@ -5,12 +5,14 @@
  * @module
  */
 
+import { writeAll } from "../sys/mod.ts";
+
 const encoder = new TextEncoder();
 
-function writeAllTo(stream: { writeSync(p: Uint8Array): number }, text: string): void {
-  const bytes = encoder.encode(text);
-  let offset = 0;
-  while (offset < bytes.length) offset += stream.writeSync(bytes.subarray(offset));
+/** The bytes to write: a string encoded; bytes as they are (FFI wants an ArrayBuffer's). */
+function bytesOf(text: string | Uint8Array): Uint8Array<ArrayBuffer> {
+  if (typeof text === "string") return encoder.encode(text);
+  return text.buffer instanceof ArrayBuffer ? text as Uint8Array<ArrayBuffer> : text.slice();
 }
 
 /**
@@ -23,11 +25,12 @@ function writeAllTo(stream: { writeSync(p: Uint8Array): number }, text: string):
  * ```
  */
 export function writeOut(text: string): void {
-  writeAllTo(Deno.stdout, text);
+  writeAll(1, encoder.encode(text));
 }
 
 /**
- * Write `text` to standard error; a closed stderr is not an error worth dying for.
+ * Write `text` (or bytes) to standard error; a closed stderr is not an error
+ * worth dying for.
  *
  * @example
  * ```ts
@@ -35,9 +38,9 @@ export function writeOut(text: string): void {
  * writeErr("runsv web: warning: unable to open supervise/status.new: access denied\n");
  * ```
  */
-export function writeErr(text: string): void {
+export function writeErr(text: string | Uint8Array): void {
   try {
-    writeAllTo(Deno.stderr, text);
+    writeAll(2, bytesOf(text));
   } catch {
     // Nowhere left to report to.
   }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { AT_FDCWD, closeFd, O, openAt, readFileAt, writeFdAt } from "../sys/mod.ts";
+import { AT_FDCWD, closeFd, O, openAt, readFileAt, writeAll } from "../sys/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -71,13 +71,9 @@ export class ArgumentBytes {
   write(offset: number, bytes: Uint8Array): void {
     const room = this.length - offset;
     if (room <= 0 || this.#mem < 0) return;
-    const chunk = bytes.slice(0, Math.min(room, bytes.length));
-    let done = 0;
-    while (done < chunk.length) {
-      const n = writeFdAt(this.#mem, chunk.subarray(done), this.#address + offset + done);
-      if (n <= 0) return;
-      done += n;
-    }
+    writeAll(this.#mem, bytes.slice(0, Math.min(room, bytes.length)), {
+      at: this.#address + offset,
+    });
   }
 
   /** Release /proc/self/mem. */

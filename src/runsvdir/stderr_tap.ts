@@ -7,7 +7,7 @@
  * @module
  */
 
-import { closeFd, duplicateFd, makePipe, readFd, replaceFd, writeFd } from "../sys/mod.ts";
+import { closeFd, duplicateFd, makePipe, readFd, replaceFd, writeAll } from "../sys/mod.ts";
 import type { Reactor } from "../reactor/mod.ts";
 
 /**
@@ -55,13 +55,8 @@ export class StderrTap {
   }
 
   #pass(bytes: Uint8Array<ArrayBuffer>): void {
-    let done = 0;
     try {
-      while (done < bytes.length) {
-        const n = writeFd(this.#original, bytes.subarray(done));
-        if (n <= 0) break;
-        done += n;
-      }
+      writeAll(this.#original, bytes);
     } catch {
       // Nowhere left to report to; the listener still gets it.
     }

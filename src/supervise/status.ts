@@ -33,8 +33,18 @@ export interface ServiceStatus {
 /** The size of `supervise/status` in bytes. */
 export const STATUS_SIZE = 20;
 
-/** TAI64 label of the Unix epoch: 2^62 + 10 (TAI-UTC offset runit assumes). */
-const TAI_EPOCH = 4611686018427387914n;
+/**
+ * The TAI64 label of the Unix epoch: 2^62 + 10 (the TAI-UTC offset that
+ * libtai, and so runit, assumes). A label is this plus Unix seconds, in
+ * `supervise/status` and in svlogd's `@…` stamps alike.
+ *
+ * @example
+ * ```ts
+ * import { TAI64_EPOCH } from "./status.ts";
+ * (TAI64_EPOCH + 1700000000n).toString(16); // "400000006553f10a"
+ * ```
+ */
+export const TAI64_EPOCH: bigint = (1n << 62n) + 10n;
 
 const STATES: readonly RunState[] = ["down", "run", "finish"];
 
@@ -53,7 +63,7 @@ const STATES: readonly RunState[] = ["down", "run", "finish"];
 export function encodeStatus(status: ServiceStatus): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(STATUS_SIZE);
   const view = new DataView(bytes.buffer);
-  view.setBigUint64(0, TAI_EPOCH + BigInt(status.sec), false);
+  view.setBigUint64(0, TAI64_EPOCH + BigInt(status.sec), false);
   view.setUint32(8, status.nsec, false);
   view.setUint32(12, status.pid, true);
   bytes[16] = status.paused ? 1 : 0;
@@ -79,7 +89,7 @@ export function decodeStatus(bytes: Uint8Array): ServiceStatus {
   if (bytes.length !== STATUS_SIZE) throw new RangeError("bad format");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
-    sec: Number(view.getBigUint64(0, false) - TAI_EPOCH),
+    sec: Number(view.getBigUint64(0, false) - TAI64_EPOCH),
     nsec: view.getUint32(8, false),
     pid: view.getUint32(12, true),
     paused: bytes[16] !== 0,

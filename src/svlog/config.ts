@@ -6,6 +6,8 @@
  * @module
  */
 
+import { scanUlong } from "../cli/scan.ts";
+
 /** One `+ - e E` line: what it selects or deselects, and its pattern. */
 export interface PatternRule {
   /** `+`/`-` select or deselect for the log; `e`/`E` for standard error. */
@@ -75,19 +77,8 @@ const TIME_UNITS: Record<number, number> = { 0x6d: 60, 0x68: 3600 };
 
 /** A number followed by an optional unit suffix, as runit's `s` and `t` lines read. */
 function scanWithUnit(bytes: Uint8Array, units: Record<number, number>): number {
-  const [value, digits] = scanNumber(bytes, 0);
-  return value * (units[bytes[digits]] ?? 1);
-}
-
-/** Leading decimal digits of `text` from `at`: [value, digits consumed]. */
-function scanNumber(text: Uint8Array, at: number): [number, number] {
-  let value = 0;
-  let i = at;
-  while (i < text.length && text[i] >= 0x30 && text[i] <= 0x39) {
-    value = value * 10 + (text[i] - 0x30);
-    i++;
-  }
-  return [value, i - at];
+  const { value, length } = scanUlong(bytes);
+  return Number(value) * (units[bytes[length]] ?? 1);
 }
 
 /** An IPv4 address at the start of `text`: octets and length, or undefined. */
@@ -99,10 +90,10 @@ function scanAddress(text: Uint8Array): [number[], number] | undefined {
       if (text[at] !== 0x2e) return undefined;
       at++;
     }
-    const [value, digits] = scanNumber(text, at);
-    if (digits === 0) return undefined;
-    octets.push(value & 0xff);
-    at += digits;
+    const { value, length } = scanUlong(text, { at });
+    if (length === 0) return undefined;
+    octets.push(Number(value & 0xffn));
+    at += length;
   }
   return [octets, at];
 }
@@ -143,10 +134,10 @@ export function parseConfig(bytes: Uint8Array): LogConfig {
         config.sizeMax = scanWithUnit(rest, SIZE_UNITS);
         break;
       case 0x6e: // n
-        config.countMax = scanNumber(rest, 0)[0];
+        config.countMax = Number(scanUlong(rest).value);
         break;
       case 0x4e: // N
-        config.countMin = scanNumber(rest, 0)[0];
+        config.countMin = Number(scanUlong(rest).value);
         break;
       case 0x74: // t
         config.timeMax = scanWithUnit(rest, TIME_UNITS);
@@ -165,7 +156,7 @@ export function parseConfig(bytes: Uint8Array): LogConfig {
         const [address, length] = scanned;
         let port = 514;
         if (rest[length] === 0x3a) {
-          port = scanNumber(rest, length + 1)[0];
+          port = Number(scanUlong(rest, { at: length + 1 }).value);
           if (port === 0) {
             config.warnings.push(
               `unable to scan port number: ${decoder.decode(rest.subarray(length + 1))}`,

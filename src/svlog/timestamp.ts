@@ -7,6 +7,7 @@
  */
 
 import type { Timestamp } from "../sys/mod.ts";
+import { TAI64_EPOCH } from "../supervise/status.ts";
 
 /** Which stamp `-t` given once, twice or three times selects (0: none). */
 export type StampKind = 0 | 1 | 2 | 3;
@@ -46,11 +47,9 @@ function putDecimal(out: Uint8Array, at: number, value: number, digits: number):
 export function putTai64n(out: Uint8Array, time: Timestamp, options: { at?: number } = {}): void {
   const at = options.at ?? 0;
   out[at] = 0x40;
-  // 2^62 + sec + 10: the high word is 0x40000000 plus the (small) high part.
-  const seconds = time.sec + 10;
-  const high = 0x40000000 + Math.floor(seconds / 0x100000000);
-  putHex(out, at + 1, high, 8);
-  putHex(out, at + 9, seconds >>> 0, 8);
+  const label = TAI64_EPOCH + BigInt(time.sec);
+  putHex(out, at + 1, Number(label >> 32n), 8);
+  putHex(out, at + 9, Number(label & 0xffff_ffffn), 8);
   putHex(out, at + 17, time.nsec, 8);
 }
 

@@ -3,10 +3,26 @@
  * `error_str`, not `strerror`, so ENOENT reads "file does not exist" and
  * EAGAIN "temporary failure"; users grep for these, so we print the same.
  *
+ * The numbers are kept here rather than read from `node:os`: its
+ * `constants.errno` lists only 79 names, and importing it costs every
+ * process about 5 ms and 4.5 MB. tests/errno_test.ts checks this table
+ * against the kernel's headers and against `node:os`.
+ *
  * @module
  */
 
-/** The errno values this project tests for by name. */
+/**
+ * Every Linux errno name and its number: the kernel's asm-generic table,
+ * which x86_64 and aarch64 both use, plus glibc's alias ENOTSUP. Aliases
+ * share a number (EWOULDBLOCK is EAGAIN, EDEADLOCK is EDEADLK).
+ *
+ * @example
+ * ```ts
+ * import { Errno } from "./errno.ts";
+ * Errno.ENOENT; // 2
+ * Errno.EWOULDBLOCK === Errno.EAGAIN; // true
+ * ```
+ */
 export const Errno = {
   EPERM: 1,
   ENOENT: 2,
@@ -19,119 +35,253 @@ export const Errno = {
   EBADF: 9,
   ECHILD: 10,
   EAGAIN: 11,
+  EWOULDBLOCK: 11,
   ENOMEM: 12,
   EACCES: 13,
+  EFAULT: 14,
+  ENOTBLK: 15,
+  EBUSY: 16,
   EEXIST: 17,
+  EXDEV: 18,
+  ENODEV: 19,
   ENOTDIR: 20,
   EISDIR: 21,
   EINVAL: 22,
+  ENFILE: 23,
+  EMFILE: 24,
+  ENOTTY: 25,
+  ETXTBSY: 26,
+  EFBIG: 27,
   ENOSPC: 28,
+  ESPIPE: 29,
+  EROFS: 30,
+  EMLINK: 31,
   EPIPE: 32,
+  EDOM: 33,
+  ERANGE: 34,
+  EDEADLK: 35,
+  EDEADLOCK: 35,
+  ENAMETOOLONG: 36,
+  ENOLCK: 37,
+  ENOSYS: 38,
+  ENOTEMPTY: 39,
   ELOOP: 40,
+  ENOMSG: 42,
+  EIDRM: 43,
+  ECHRNG: 44,
+  EL2NSYNC: 45,
+  EL3HLT: 46,
+  EL3RST: 47,
+  ELNRNG: 48,
+  EUNATCH: 49,
+  ENOCSI: 50,
+  EL2HLT: 51,
+  EBADE: 52,
+  EBADR: 53,
+  EXFULL: 54,
+  ENOANO: 55,
+  EBADRQC: 56,
+  EBADSLT: 57,
+  EBFONT: 59,
+  ENOSTR: 60,
+  ENODATA: 61,
+  ETIME: 62,
+  ENOSR: 63,
+  ENONET: 64,
+  ENOPKG: 65,
+  EREMOTE: 66,
+  ENOLINK: 67,
+  EADV: 68,
+  ESRMNT: 69,
+  ECOMM: 70,
+  EPROTO: 71,
+  EMULTIHOP: 72,
+  EDOTDOT: 73,
+  EBADMSG: 74,
+  EOVERFLOW: 75,
+  ENOTUNIQ: 76,
+  EBADFD: 77,
+  EREMCHG: 78,
+  ELIBACC: 79,
+  ELIBBAD: 80,
+  ELIBSCN: 81,
+  ELIBMAX: 82,
+  ELIBEXEC: 83,
+  EILSEQ: 84,
+  ERESTART: 85,
+  ESTRPIPE: 86,
+  EUSERS: 87,
+  ENOTSOCK: 88,
+  EDESTADDRREQ: 89,
+  EMSGSIZE: 90,
+  EPROTOTYPE: 91,
+  ENOPROTOOPT: 92,
+  EPROTONOSUPPORT: 93,
+  ESOCKTNOSUPPORT: 94,
+  EOPNOTSUPP: 95,
+  ENOTSUP: 95,
+  EPFNOSUPPORT: 96,
+  EAFNOSUPPORT: 97,
+  EADDRINUSE: 98,
+  EADDRNOTAVAIL: 99,
+  ENETDOWN: 100,
+  ENETUNREACH: 101,
+  ENETRESET: 102,
+  ECONNABORTED: 103,
+  ECONNRESET: 104,
+  ENOBUFS: 105,
+  EISCONN: 106,
+  ENOTCONN: 107,
+  ESHUTDOWN: 108,
+  ETOOMANYREFS: 109,
+  ETIMEDOUT: 110,
+  ECONNREFUSED: 111,
+  EHOSTDOWN: 112,
+  EHOSTUNREACH: 113,
+  EALREADY: 114,
+  EINPROGRESS: 115,
+  ESTALE: 116,
+  EUCLEAN: 117,
+  ENOTNAM: 118,
+  ENAVAIL: 119,
+  EISNAM: 120,
+  EREMOTEIO: 121,
+  EDQUOT: 122,
+  ENOMEDIUM: 123,
+  EMEDIUMTYPE: 124,
+  ECANCELED: 125,
+  ENOKEY: 126,
+  EKEYEXPIRED: 127,
+  EKEYREVOKED: 128,
+  EKEYREJECTED: 129,
+  EOWNERDEAD: 130,
+  ENOTRECOVERABLE: 131,
+  ERFKILL: 132,
+  EHWPOISON: 133,
 } as const;
 
-/** djb's error_str texts, by Linux errno (first match of its if-chain wins). */
-const TEXTS: Record<number, string> = {
-  0: "no error",
-  4: "interrupted system call",
-  12: "out of memory",
-  2: "file does not exist",
-  26: "text busy",
-  5: "input/output error",
-  17: "file already exists",
-  110: "timed out",
-  115: "operation in progress",
-  11: "temporary failure",
-  32: "broken pipe",
-  1: "permission denied",
-  13: "access denied",
-  6: "device not configured",
-  71: "protocol error",
-  21: "is a directory",
-  111: "connection refused",
-  20: "not a directory",
-  3: "no such process",
-  7: "argument list too long",
-  8: "exec format error",
-  9: "file descriptor not open",
-  10: "no child processes",
-  14: "bad address",
-  15: "not a block device",
-  16: "device busy",
-  18: "cross-device link",
-  22: "invalid argument",
-  23: "system cannot open more files",
-  24: "process cannot open more files",
-  25: "not a tty",
-  27: "file too big",
-  28: "out of disk space",
-  29: "unseekable descriptor",
-  30: "read-only file system",
-  31: "too many links",
-  33: "input out of range",
-  34: "output out of range",
-  35: "operation would cause deadlock",
-  19: "device does not support operation",
-  114: "operation already in progress",
-  88: "not a socket",
-  89: "destination address required",
-  90: "message too long",
-  91: "incorrect protocol type",
-  92: "protocol not available",
-  93: "protocol not supported",
-  94: "socket type not supported",
-  95: "operation not supported",
-  96: "protocol family not supported",
-  97: "address family not supported",
-  98: "address already used",
-  99: "address not available",
-  100: "network down",
-  101: "network unreachable",
-  102: "network reset",
-  103: "connection aborted",
-  104: "connection reset",
-  105: "out of buffer space",
-  106: "already connected",
-  107: "not connected",
-  108: "socket shut down",
-  109: "too many references",
-  40: "symbolic link loop",
-  36: "file name too long",
-  112: "host down",
-  113: "host unreachable",
-  39: "directory not empty",
-  87: "too many users",
-  122: "disk quota exceeded",
-  116: "stale NFS file handle",
-  66: "too many levels of remote in path",
-  37: "no locks available",
-  38: "system call not available",
-  60: "not a stream device",
-  62: "timer expired",
-  63: "out of stream resources",
-  42: "no message of desired type",
-  74: "bad message type",
-  43: "identifier removed",
-  64: "machine not on network",
-  67: "link severed",
-  68: "advertise error",
-  69: "srmount error",
-  70: "communication error",
-  72: "multihop attempted",
-  78: "remote address changed",
-};
+/** The name of a Linux errno value, as in {@link Errno}. */
+export type ErrnoName = keyof typeof Errno;
 
 /**
- * runit's text for an errno value.
+ * djb's error_str, in its order (the first name with a given number wins,
+ * so EAGAIN reads "temporary failure", never "input/output would block").
+ * Its names that Linux lacks (EPROCLIM, EBADRPC, EFTYPE, …) are left out,
+ * as its `#ifdef`s leave them out of a Linux build.
+ */
+const TEXTS: ReadonlyArray<readonly [ErrnoName, string]> = [
+  ["EINTR", "interrupted system call"],
+  ["ENOMEM", "out of memory"],
+  ["ENOENT", "file does not exist"],
+  ["ETXTBSY", "text busy"],
+  ["EIO", "input/output error"],
+  ["EEXIST", "file already exists"],
+  ["ETIMEDOUT", "timed out"],
+  ["EINPROGRESS", "operation in progress"],
+  ["EAGAIN", "temporary failure"],
+  ["EWOULDBLOCK", "input/output would block"],
+  ["EPIPE", "broken pipe"],
+  ["EPERM", "permission denied"],
+  ["EACCES", "access denied"],
+  ["ENXIO", "device not configured"],
+  ["EPROTO", "protocol error"],
+  ["EISDIR", "is a directory"],
+  ["ECONNREFUSED", "connection refused"],
+  ["ENOTDIR", "not a directory"],
+  ["ESRCH", "no such process"],
+  ["E2BIG", "argument list too long"],
+  ["ENOEXEC", "exec format error"],
+  ["EBADF", "file descriptor not open"],
+  ["ECHILD", "no child processes"],
+  ["EDEADLK", "operation would cause deadlock"],
+  ["EFAULT", "bad address"],
+  ["ENOTBLK", "not a block device"],
+  ["EBUSY", "device busy"],
+  ["EXDEV", "cross-device link"],
+  ["ENODEV", "device does not support operation"],
+  ["EINVAL", "invalid argument"],
+  ["ENFILE", "system cannot open more files"],
+  ["EMFILE", "process cannot open more files"],
+  ["ENOTTY", "not a tty"],
+  ["EFBIG", "file too big"],
+  ["ENOSPC", "out of disk space"],
+  ["ESPIPE", "unseekable descriptor"],
+  ["EROFS", "read-only file system"],
+  ["EMLINK", "too many links"],
+  ["EDOM", "input out of range"],
+  ["ERANGE", "output out of range"],
+  ["EALREADY", "operation already in progress"],
+  ["ENOTSOCK", "not a socket"],
+  ["EDESTADDRREQ", "destination address required"],
+  ["EMSGSIZE", "message too long"],
+  ["EPROTOTYPE", "incorrect protocol type"],
+  ["ENOPROTOOPT", "protocol not available"],
+  ["EPROTONOSUPPORT", "protocol not supported"],
+  ["ESOCKTNOSUPPORT", "socket type not supported"],
+  ["EOPNOTSUPP", "operation not supported"],
+  ["EPFNOSUPPORT", "protocol family not supported"],
+  ["EAFNOSUPPORT", "address family not supported"],
+  ["EADDRINUSE", "address already used"],
+  ["EADDRNOTAVAIL", "address not available"],
+  ["ENETDOWN", "network down"],
+  ["ENETUNREACH", "network unreachable"],
+  ["ENETRESET", "network reset"],
+  ["ECONNABORTED", "connection aborted"],
+  ["ECONNRESET", "connection reset"],
+  ["ENOBUFS", "out of buffer space"],
+  ["EISCONN", "already connected"],
+  ["ENOTCONN", "not connected"],
+  ["ESHUTDOWN", "socket shut down"],
+  ["ETOOMANYREFS", "too many references"],
+  ["ELOOP", "symbolic link loop"],
+  ["ENAMETOOLONG", "file name too long"],
+  ["EHOSTDOWN", "host down"],
+  ["EHOSTUNREACH", "host unreachable"],
+  ["ENOTEMPTY", "directory not empty"],
+  ["EUSERS", "too many users"],
+  ["EDQUOT", "disk quota exceeded"],
+  ["ESTALE", "stale NFS file handle"],
+  ["EREMOTE", "too many levels of remote in path"],
+  ["ENOLCK", "no locks available"],
+  ["ENOSYS", "system call not available"],
+  ["ENOSTR", "not a stream device"],
+  ["ETIME", "timer expired"],
+  ["ENOSR", "out of stream resources"],
+  ["ENOMSG", "no message of desired type"],
+  ["EBADMSG", "bad message type"],
+  ["EIDRM", "identifier removed"],
+  ["ENONET", "machine not on network"],
+  ["ENOLINK", "link severed"],
+  ["EADV", "advertise error"],
+  ["ESRMNT", "srmount error"],
+  ["ECOMM", "communication error"],
+  ["EMULTIHOP", "multihop attempted"],
+  ["EREMCHG", "remote address changed"],
+];
+
+let texts: Map<number, string> | undefined;
+
+/**
+ * runit's text for an errno value; "unknown error" for a value djb's table
+ * does not list (as error_str says), so an unlisted code never reads as some
+ * other error.
  *
  * @example
  * ```ts
  * import { errorText } from "./errno.ts";
  * errorText(2); // "file does not exist"
+ * errorText(133); // "unknown error" (EHWPOISON: djb has no text for it)
  * ```
  */
 export function errorText(code: number): string {
-  return TEXTS[code] ?? "unknown error";
+  if (code === 0) return "no error";
+  if (!texts) {
+    texts = new Map();
+    for (const [name, text] of TEXTS) {
+      if (!texts.has(Errno[name])) texts.set(Errno[name], text);
+    }
+  }
+  return texts.get(code) ?? "unknown error";
 }
 
 /** A failed system call: `message` is runit-style, "unable to X: text". */
@@ -159,39 +309,38 @@ export class SysError extends Error {
   }
 }
 
-const CODE_NAMES: Record<string, number> = {
-  EPERM: 1,
-  ENOENT: 2,
-  EIO: 5,
-  ENXIO: 6,
-  EBADF: 9,
-  EAGAIN: 11,
-  ENOMEM: 12,
-  EACCES: 13,
-  EBUSY: 16,
-  EEXIST: 17,
-  ENOTDIR: 20,
-  EISDIR: 21,
-  EINVAL: 22,
-  ENOSPC: 28,
-  EROFS: 30,
-  ELOOP: 40,
-  ENAMETOOLONG: 36,
-  ENOTEMPTY: 39,
-};
+/**
+ * What {@link errnoOf} returns for an error that carries no errno: no errno
+ * value, so {@link errorText} gives djb's "unknown error" for it.
+ *
+ * @example
+ * ```ts
+ * import { errorText, UNKNOWN_ERRNO } from "./errno.ts";
+ * errorText(UNKNOWN_ERRNO); // "unknown error"
+ * ```
+ */
+export const UNKNOWN_ERRNO = -1;
+
+const OS_ERROR = /\(os error (\d+)\)/;
 
 /**
- * The errno behind an error thrown by a Deno API (which carries the symbolic
- * `code`), or EIO when it carries none.
+ * The errno behind an error: a {@link SysError}'s; for an error thrown by a
+ * Deno API, its symbolic `code` (any Linux name) or, when Deno gives it no
+ * code (ETXTBSY, for one), the "(os error N)" in its message. Anything else
+ * is {@link UNKNOWN_ERRNO}, which {@link errorText} calls "unknown error".
  *
  * @example
  * ```ts
  * import { errnoOf } from "./errno.ts";
  * try { Deno.readDirSync("/nonexistent").next(); } catch (e) { errnoOf(e); } // 2
+ * errnoOf(new Error("no errno here")); // -1
  * ```
  */
 export function errnoOf(error: unknown): number {
   if (error instanceof SysError) return error.errno;
   const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && code in CODE_NAMES ? CODE_NAMES[code] : Errno.EIO;
+  if (typeof code === "string" && Object.hasOwn(Errno, code)) return Errno[code as ErrnoName];
+  const message = (error as { message?: unknown })?.message;
+  const match = typeof message === "string" ? OS_ERROR.exec(message) : null;
+  return match ? Number(match[1]) : UNKNOWN_ERRNO;
 }

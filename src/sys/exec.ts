@@ -1,14 +1,14 @@
 /**
  * Becoming another program: execve with djb's PATH search, the signal state
- * a fresh program expects, and the descriptor moves that must happen just
- * before it. After a {@link PreparedExec} fails the process should end with
+ * a fresh program expects, and where a descriptor kept for the program
+ * belongs. After a {@link PreparedExec} fails the process should end with
  * {@link exitNow}, since descriptors the runtime owns may have been reused.
  *
  * @module
  */
 
 import { cstring, cstringArray, errno, libc } from "./libc.ts";
-import { Errno, SysError } from "./errno.ts";
+import { Errno } from "./errno.ts";
 
 const SIGPIPE = 13;
 const F_GETFD = 1;
@@ -110,35 +110,6 @@ export function lowestUninherited(except: number): number {
     const flags = libc().fcntl(fd, F_GETFD, 0);
     if (flags === -1 || (flags & FD_CLOEXEC) !== 0) return fd;
   }
-}
-
-/**
- * Make `target` refer to what `source` does (dup2, which leaves `target`
- * inheritable), then close `source`. Whatever was on `target` is closed.
- *
- * @example
- * ```ts ignore
- * import { moveDescriptor } from "./exec.ts";
- * moveDescriptor(17, 3);
- * ```
- */
-export function moveDescriptor(source: number, target: number): void {
-  if (source === target) return;
-  if (libc().dup2(source, target) === -1) throw new SysError("dup2", errno());
-  libc().close(source);
-}
-
-/**
- * close(2), reporting failure (EBADF for a descriptor that is not open).
- *
- * @example
- * ```ts ignore
- * import { closeDescriptor } from "./exec.ts";
- * closeDescriptor(0);
- * ```
- */
-export function closeDescriptor(fd: number): void {
-  if (libc().close(fd) === -1) throw new SysError(`close ${fd}`, errno());
 }
 
 /**

@@ -74,16 +74,26 @@ export function openAt(
 }
 
 /**
- * close(2), ignoring errors (there is nothing useful to do about them).
+ * close(2). Errors are ignored (there is mostly nothing useful to do about
+ * them), and a negative `fd` is skipped, unless `options.strict`: then a
+ * failure (EBADF for a descriptor that is not open) throws {@link SysError}
+ * "close N", as chpst's `-0`/`-1`/`-2` must report it.
  *
  * @example
  * ```ts
- * import { closeFd } from "./fs.ts";
- * closeFd(-1);
+ * import { closeFd, makePipe } from "./fs.ts";
+ * const [readEnd, writeEnd] = makePipe();
+ * closeFd(readEnd);
+ * closeFd(writeEnd, { strict: true }); // throws SysError had it not been open
+ * closeFd(-1); // nothing
  * ```
  */
-export function closeFd(fd: number): void {
-  if (fd >= 0) libc().close(fd);
+export function closeFd(fd: number, options: { strict?: boolean } = {}): void {
+  if (!options.strict) {
+    if (fd >= 0) libc().close(fd);
+  } else if (libc().close(fd) === -1) {
+    throw new SysError(`close ${fd}`, errno());
+  }
 }
 
 /**

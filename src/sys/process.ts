@@ -148,23 +148,30 @@ const WNOHANG = 1;
  */
 export function reapOne(pid: number): WaitResult | undefined {
   const status = new Int32Array(1);
+  const result = waitNoHang(pid, status);
+  return result > 0 ? { pid: result, status: status[0] } : undefined;
+}
+
+/** waitpid(pid, WNOHANG), EINTR retried: the pid reaped, 0 when none is ready, or -errno. */
+function waitNoHang(pid: number, status: Int32Array<ArrayBuffer>): number {
   for (;;) {
     const result = libc().waitpid(pid, new Uint8Array(status.buffer), WNOHANG);
-    if (result > 0) return { pid: result, status: status[0] };
-    if (result === 0) return undefined;
+    if (result >= 0) return result;
     const code = errno();
-    if (code === Errno.EINTR) continue;
-    return undefined;
+    if (code !== Errno.EINTR) return -code;
   }
 }
 
 /**
- * waitpid(pid, 0) on a runtime thread: the child's wait status.
+ * waitpid(pid, 0) on a runtime thread: the child's raw wait status. Throws
+ * {@link SysError} ("wait for child PID") when it cannot be known: `pid` is
+ * not a child of ours, or someone else (a `waitpid(-1)` reaper) took its
+ * status first (ECHILD).
  *
  * @example
  * ```ts ignore
- * import { spawn, waitFor } from "./process.ts";
- * const status = await waitFor(spawn(["/bin/false"]));
+ * import { exitCode, spawn, waitFor } from "./process.ts";
+ * exitCode(await waitFor(spawn(["/bin/false"]))); // 1
  * ```
  */
 export async function waitFor(pid: number): Promise<number> {
@@ -172,8 +179,12 @@ export async function waitFor(pid: number): Promise<number> {
   for (;;) {
     const result = await libc().waitpid_blocking(pid, new Uint8Array(status.buffer), 0);
     if (result === pid) return status[0];
-    // -1 with EINTR is retried; with ECHILD someone else reaped it.
-    if (reapOne(pid) === undefined && libc().kill(pid, 0) === -1) return 0;
+    // That failure's errno was the worker thread's: ask again on this one,
+    // without blocking, to learn it (or get the status, had the child just
+    // exited). 0: it still runs, the blocking wait was interrupted.
+    const again = waitNoHang(pid, status);
+    if (again === pid) return status[0];
+    if (again < 0) throw new SysError(`wait for child ${pid}`, -again);
   }
 }
 
