@@ -21,13 +21,22 @@
 import {
   isNormallyUp,
   openServiceDir,
+  type Probe,
   probeStatus,
   sendControl,
-  tookEffect,
 } from "./src/supervise/client.ts";
-import type { RunState } from "./src/supervise/status.ts";
+import {
+  type Command,
+  commandActs,
+  commandProgress,
+  needsSending,
+  runCheckScript,
+  waitLoop,
+} from "./src/supervise/command.ts";
+import type { RunState, ServiceStatus } from "./src/supervise/status.ts";
 import { closeFd, Errno, errnoOf, now } from "./src/sys/mod.ts";
 
+export type { Command } from "./src/supervise/command.ts";
 export type { RunState } from "./src/supervise/status.ts";
 export { decodeStatus, encodeStatus, type ServiceStatus } from "./src/supervise/status.ts";
 
@@ -94,11 +103,7 @@ export class ServiceError extends Error {
   }
 }
 
-function statusAt(dir: string, dirFd: number, nowSec: number): ServiceInfo {
-  const probe = probeStatus(dirFd);
-  if (probe.kind === "not-running") throw new NotSupervisedError(dir);
-  if (probe.kind === "error") throw new ServiceError(`${dir}: ${probe.message}`);
-  const { status } = probe;
+function infoOf(dir: string, dirFd: number, status: ServiceStatus, nowSec: number): ServiceInfo {
   return {
     dir,
     state: status.state,
@@ -110,6 +115,17 @@ function statusAt(dir: string, dirFd: number, nowSec: number): ServiceInfo {
     gotTerm: status.gotTerm,
     normallyUp: isNormallyUp(dirFd),
   };
+}
+
+/** The status in `probe`: throws when no supervisor answers or it cannot be read. */
+function statusIn(dir: string, probe: Probe): ServiceStatus {
+  if (probe.kind === "not-running") throw new NotSupervisedError(dir);
+  if (probe.kind === "error") throw new ServiceError(`${dir}: ${probe.message}`);
+  return probe.status;
+}
+
+function statusAt(dir: string, dirFd: number, nowSec: number): ServiceInfo {
+  return infoOf(dir, dirFd, statusIn(dir, probeStatus(dirFd)), nowSec);
 }
 
 function openDir(dir: string, options: { dirFd?: number } = {}): number {
@@ -174,61 +190,66 @@ export function isSupervised(dir: string): boolean {
   }
 }
 
-/** A command for {@link control}: sv's names. */
-export type Command =
-  | "up"
-  | "down"
-  | "once"
-  | "pause"
-  | "cont"
-  | "hup"
-  | "alarm"
-  | "interrupt"
-  | "quit"
-  | "usr1"
-  | "usr2"
-  | "term"
-  | "kill"
-  | "exit"
-  | "restart";
+/** A command did not take effect within the timeout given to {@link control}. */
+export class TimeoutError extends Error {
+  /** The directory the command was sent to (`…/log` for a log service). */
+  readonly dir: string;
+  /** The command. */
+  readonly command: Command;
+  /** The last status seen. */
+  readonly status: ServiceInfo;
 
-/** The control characters of each command, as sv sends them. */
-const CHARACTERS: Record<Command, string> = {
-  up: "u",
-  down: "d",
-  once: "o",
-  pause: "p",
-  cont: "c",
-  hup: "h",
-  alarm: "a",
-  interrupt: "i",
-  quit: "q",
-  usr1: "1",
-  usr2: "2",
-  term: "t",
-  kill: "k",
-  exit: "x",
-  restart: "tcu",
-};
+  /**
+   * An error for `command` sent to `dir`, whose message reads like sv's.
+   *
+   * @example
+   * ```ts
+   * import { readStatus, TimeoutError } from "./mod.ts";
+   * const error = new TimeoutError("/etc/service/web", "up", {
+   *   status: readStatus("/etc/service/web"),
+   * });
+   * error.message; // "timeout: /etc/service/web: up has not taken effect"
+   * ```
+   */
+  constructor(dir: string, command: Command, options: { status: ServiceInfo }) {
+    super(`timeout: ${dir}: ${command} has not taken effect`);
+    this.name = "TimeoutError";
+    this.dir = dir;
+    this.command = command;
+    this.status = options.status;
+  }
+}
 
 /** Options for {@link control}. */
 export interface ControlOptions {
-  /** Wait up to this many ms for the command to take effect (default: do not wait). */
+  /**
+   * Wait up to this many ms for the command to take effect (default: do not
+   * wait), by sv's rules, `./check` included.
+   */
   timeout?: number;
   /** Send to the log service (`dir/log`) instead. */
   log?: boolean;
+  /** Stops waiting: `control` then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
- * Send a command to the service in `dir`; with `timeout`, wait until it has
- * taken effect (by sv's rules) and resolve with the new status. Rejects with
- * {@link NotSupervisedError}, {@link ServiceError}, or a timeout error.
- * After `exit`, resolves with the last status seen before runsv went away.
+ * Send a command to the service in `dir` (as sv does: not when the service
+ * already wants that); with `timeout`, wait until it has taken effect by
+ * sv's rules and resolve with the new status. A restart is done when the
+ * service has started again after the command was sent, and, for `up` and
+ * the restarts, when the service's `./check` exits 0. Rejects with
+ * {@link NotSupervisedError}, {@link ServiceError}, {@link TimeoutError}, or
+ * the reason of an aborted `signal`. After `exit`, resolves with the last
+ * status seen before runsv went away.
  *
  * @example
  * ```ts ignore
  * import { control } from "./mod.ts";
- * const info = await control("/etc/service/web", "down", { timeout: 7000 });
+ * const info = await control("/etc/service/web", "down", {
+ *   timeout: 7000,
+ *   signal: AbortSignal.timeout(10_000),
+ * });
  * info.state; // "down"
  * ```
  */
@@ -237,38 +258,41 @@ export async function control(
   command: Command,
   options: ControlOptions = {},
 ): Promise<ServiceInfo> {
+  const { signal } = options;
+  signal?.throwIfAborted();
   const target = options.log ? `${dir}/log` : dir;
-  const acts = CHARACTERS[command];
-  const since = now().sec;
+  const acts = commandActs(command);
+  const sent = now();
   const dirFd = openDir(target);
   let last: ServiceInfo;
   try {
-    last = statusAt(target, dirFd, since);
-    const result = sendControl(dirFd, acts);
-    if (result === "not-running") throw new NotSupervisedError(target);
-    if (result !== "sent") throw new ServiceError(`${target}: ${result.error}`);
+    const status = statusIn(target, probeStatus(dirFd));
+    last = infoOf(target, dirFd, status, sent.sec);
+    if (needsSending(acts, status)) {
+      const result = sendControl(dirFd, acts);
+      if (result === "not-running") throw new NotSupervisedError(target);
+      if (result !== "sent") throw new ServiceError(`${target}: ${result.error}`);
+    }
   } finally {
     closeFd(dirFd);
   }
   if (options.timeout === undefined) return last;
-  const deadline = Date.now() + options.timeout;
-  for (;;) {
+  await waitLoop([target], async (_, { tnow, late }) => {
     const dirFd = openDir(target);
     try {
       const probe = probeStatus(dirFd);
-      if (probe.kind === "not-running") {
-        if (acts === "x") return last;
-        throw new NotSupervisedError(target);
-      }
-      if (probe.kind === "error") throw new ServiceError(`${target}: ${probe.message}`);
-      last = statusAt(target, dirFd, now().sec);
-      if ([...acts].every((act) => tookEffect(act, probe.status, { since }))) return last;
+      if (probe.kind === "not-running" && acts === "x") return true;
+      last = infoOf(target, dirFd, statusIn(target, probe), tnow.sec);
+      const progress = await commandProgress(acts, probe, {
+        sent,
+        check: async () => (await runCheckScript(dirFd, { service: target })).passed,
+      });
+      if (progress === "done") return true;
+      if (late) throw new TimeoutError(target, command, { status: last });
+      return false;
     } finally {
       closeFd(dirFd);
     }
-    if (Date.now() > deadline) {
-      throw new Error(`timeout: ${target}: ${command} has not taken effect`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  }, { start: sent, timeout: options.timeout, signal });
+  return last;
 }

@@ -12,43 +12,26 @@ import { getopt } from "./cli/getopt.ts";
 import { Exit, usage, writeErr, writeOut } from "./cli/output.ts";
 import { scanUlong } from "./cli/scan.ts";
 import type { AppletContext } from "./cli/applets.ts";
+import { closeFd, Errno, errnoOf, errorText, now } from "./sys/mod.ts";
 import {
-  closeFd,
-  Errno,
-  errnoOf,
-  errorText,
-  exitCode,
-  now,
-  spawn,
-  statAt,
-  waitFor,
-} from "./sys/mod.ts";
-import {
-  checkScriptApplies,
   isNormallyUp,
   openServiceDir,
+  type Probe,
   probeStatus,
   sendControl,
-  tookEffect,
 } from "./supervise/client.ts";
+import {
+  commandProgress,
+  needsSending,
+  type Plan,
+  planCommand,
+  runCheckScript,
+  waitLoop,
+} from "./supervise/command.ts";
 import type { ServiceStatus } from "./supervise/status.ts";
 
 /** The services directory when SVDIR is not set (upstream runit's default). */
 export const DEFAULT_SVDIR = "/service/";
-
-/** What an sv command does: characters to send, then what to wait for. */
-interface Plan {
-  /** Send `acts` to each service (false for status and check). */
-  send: boolean;
-  /** The control characters (or "s" for status, "C" for check). */
-  acts: string;
-  /** Wait for the command to take effect. */
-  wait: boolean;
-  /** On timeout, send `k` (the force- commands). */
-  kill: boolean;
-  /** Report status instead of sending. */
-  status: boolean;
-}
 
 /**
  * How sv resolves a service name: names that start with `.` or `/`, or end
@@ -67,80 +50,6 @@ export function servicePath(name: string, svdir: string): string {
     return name;
   }
   return `${svdir.replace(/\/+$/, "")}/${name}`;
-}
-
-/**
- * The plan for an sv command, or undefined when the command is not one
- * (sv then prints its usage).
- *
- * @example
- * ```ts
- * import { planCommand } from "./sv.ts";
- * planCommand("restart", { lsb: false, verbose: false })?.acts; // "tcu"
- * ```
- */
-export function planCommand(
-  action: string,
-  options: { lsb: boolean; verbose: boolean },
-): Plan | undefined {
-  const plan = (acts: string, wait: boolean, kill = false): Plan => ({
-    send: true,
-    acts,
-    wait,
-    kill,
-    status: false,
-  });
-  const simple = () => plan(action[0], options.verbose);
-  switch (action[0]) {
-    case "x":
-    case "e":
-      return plan("x", options.verbose);
-    case "X":
-    case "E":
-      return plan("x", true, true);
-    case "D":
-      return plan("d", true, true);
-    case "T":
-      return plan("tc", true, true);
-    case "t":
-      if (action === "try-restart") return plan("tc", true);
-      return simple();
-    case "c":
-      if (action === "check") {
-        return { send: false, acts: "C", wait: true, kill: false, status: false };
-      }
-      return simple();
-    case "u":
-    case "d":
-    case "o":
-    case "p":
-    case "h":
-    case "a":
-    case "i":
-    case "k":
-    case "q":
-    case "1":
-    case "2":
-      return simple();
-    case "s":
-      if (action === "shutdown") return plan("x", true);
-      if (action === "start") return plan("u", true);
-      if (action === "stop") return plan("d", true);
-      if (options.lsb && action !== "status") return undefined;
-      return { send: false, acts: "s", wait: false, kill: false, status: true };
-    case "r":
-      if (action === "restart") return plan("tcu", true);
-      if (action === "reload") return plan("h", true);
-      return undefined;
-    case "f":
-      if (action === "force-reload") return plan("tc", true, true);
-      if (action === "force-restart") return plan("tcu", true, true);
-      if (action === "force-shutdown") return plan("x", true, true);
-      if (action === "force-stop") return plan("d", true, true);
-      return undefined;
-    default:
-      return undefined;
-  }
 }
 
 /**
@@ -180,13 +89,13 @@ class Sv {
   readonly lsb: boolean;
   readonly svdir: string;
   readonly plan: Plan;
+  /** When sv started: a change before this is not an effect of its command. */
   readonly start = now();
   tnow = this.start;
   /** The service being worked on, as the user named it. */
   service = "";
   /** Whether messages are about its log service. */
   isLog = false;
-  status: ServiceStatus | undefined;
   out = "";
 
   constructor(options: { lsb: boolean; svdir: string; plan: Plan }) {
@@ -215,24 +124,20 @@ class Sv {
     this.line("warning: ", message);
   }
 
-  /** svstatus_get: 1 with this.status set, 0 when runsv is not running, -1 on error. */
-  getStatus(dirFd: number): number {
+  /** svstatus_get: the probe, with runit's message printed when there is no status. */
+  getStatus(dirFd: number): Probe {
     const probe = probeStatus(dirFd);
     if (probe.kind === "not-running") {
       if (this.plan.acts[0] === "x") this.line("ok: ", "runsv not running");
       else this.fail("runsv not running");
-      return 0;
-    }
-    if (probe.kind === "error") {
+    } else if (probe.kind === "error") {
       this.warn(probe.message);
-      return -1;
     }
-    this.status = probe.status;
-    return 1;
+    return probe;
   }
 
   /** svstatus_print: 0 when `down` cannot be checked, 1 running, 2 not. */
-  printStatus(dirFd: number, name: string): number {
+  printStatus(dirFd: number, name: string, status: ServiceStatus): number {
     let normallyUp: boolean;
     try {
       normallyUp = isNormallyUp(dirFd);
@@ -241,17 +146,17 @@ class Sv {
       writeErr(`warning: unable to stat ${this.service}/down: ${errorText(errnoOf(error))}\n`);
       return 0;
     }
-    const { text, running } = formatStatus(name, this.status!, { now: this.tnow.sec, normallyUp });
+    const { text, running } = formatStatus(name, status, { now: this.tnow.sec, normallyUp });
     this.out += text;
     return running ? 1 : 2;
   }
 
   /** The status command for one service. */
   reportStatus(dirFd: number): number {
-    const got = this.getStatus(dirFd);
-    if (got === -1 && this.lsb) throw new Exit(4);
-    if (got <= 0) return 0;
-    const rc = this.printStatus(dirFd, this.service);
+    const probe = this.getStatus(dirFd);
+    if (probe.kind === "error" && this.lsb) throw new Exit(4);
+    if (probe.kind !== "status") return 0;
+    const rc = this.printStatus(dirFd, this.service, probe.status);
     this.isLog = true;
     let logFd: number | undefined;
     try {
@@ -266,9 +171,10 @@ class Sv {
     }
     if (logFd !== undefined) {
       this.out += "; ";
+      const log = this.getStatus(logFd);
       // As runit: after a warning, the service's own status is printed as the log's.
-      if (this.getStatus(logFd) !== 0) {
-        this.printStatus(logFd, "log");
+      if (log.kind !== "not-running") {
+        this.printStatus(logFd, "log", log.kind === "status" ? log.status : probe.status);
         this.out += "\n";
       }
       closeFd(logFd);
@@ -279,60 +185,54 @@ class Sv {
     return rc;
   }
 
-  /** control(): send the characters unless the service already wants that. */
-  control(dirFd: number, acts: string): number {
-    if (this.getStatus(dirFd) <= 0) return -1;
-    const status = this.status!;
-    const want = status.want === "up" ? "u" : "d";
-    if (want === acts[0] && (acts[0] !== "d" || status.gotTerm)) return 0;
+  /** control(): send the characters unless the service already wants that; false to give up. */
+  control(dirFd: number, acts: string): boolean {
+    const probe = this.getStatus(dirFd);
+    if (probe.kind !== "status") return false;
+    if (!needsSending(acts, probe.status)) return true;
     const result = sendControl(dirFd, acts);
-    if (result === "sent") return 1;
+    if (result === "sent") return true;
     if (result === "not-running") {
       if (acts[0] === "x") this.line("ok: ", "runsv not running");
       else this.fail("runsv not running");
     } else {
       this.warn(result.error);
     }
-    return -1;
+    return false;
   }
 
-  /** The ./check script: true when absent or exiting 0. */
-  async checkScript(dirFd: number): Promise<boolean> {
-    let stat;
-    try {
-      stat = statAt(dirFd, "check");
-    } catch (error) {
-      writeErr(`warning: unable to stat ${this.service}/check: ${errorText(errnoOf(error))}\n`);
-      return false;
+  /** check(): true when done (and reported) or given up, false while pending. */
+  async check(dirFd: number, acts: string): Promise<boolean> {
+    const probe = this.getStatus(dirFd);
+    const progress = await commandProgress(acts, probe, {
+      sent: this.start,
+      check: async () => {
+        const { passed, warning } = await runCheckScript(dirFd, { service: this.service });
+        if (warning !== undefined) writeErr(`warning: ${warning}\n`);
+        return passed;
+      },
+    });
+    if (progress === "pending") return false;
+    if (progress === "done" && probe.kind === "status") {
+      this.out += "ok: ";
+      this.printStatus(dirFd, this.service, probe.status);
+      this.out += "\n";
+      this.flush();
     }
-    if (stat === undefined) return true;
-    let pid: number;
-    try {
-      pid = spawn(["./check"], { cwdFd: dirFd, close: [1] });
-    } catch (error) {
-      // runit's child prints this and exits 0, which counts as success.
-      writeErr(`warning: unable to run ${this.service}/check: ${errorText(errnoOf(error))}\n`);
-      return true;
-    }
-    return exitCode(await waitFor(pid)) === 0;
+    return true;
   }
 
-  /** check(): 1 when every character has taken effect, 0 not yet, -1 give up. */
-  async check(dirFd: number, acts: string): Promise<number> {
-    const got = this.getStatus(dirFd);
-    if (got === -1) return -1;
-    for (const act of acts) {
-      if (got === 0) return act === "x" ? 1 : -1;
-      const status = this.status!;
-      const c = act === "C" ? (status.want === "down" ? "d" : "u") : act;
-      if (!tookEffect(c, status, { since: this.start.sec })) return 0;
-      if (checkScriptApplies(c, status) && !(await this.checkScript(dirFd))) return 0;
+  /** A service that is still pending when the wait is over: report it, and kill it if forced. */
+  timeout(dirFd: number, name: string): void {
+    this.out += this.plan.kill ? "kill: " : "timeout: ";
+    const probe = this.getStatus(dirFd);
+    if (probe.kind === "status") {
+      this.printStatus(dirFd, name, probe.status);
+      this.rc++;
     }
-    this.out += "ok: ";
-    this.printStatus(dirFd, this.service);
     this.out += "\n";
     this.flush();
-    return 1;
+    if (this.plan.kill) this.control(dirFd, "k");
   }
 
   /** Enter a service directory, or report why not. */
@@ -379,51 +279,30 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   if (plan === undefined) showUsage();
   const sv = new Sv({ lsb, svdir: Deno.env.get("SVDIR") ?? DEFAULT_SVDIR, plan: plan! });
 
-  const pending: Array<string | undefined> = [];
+  const pending: string[] = [];
   for (const name of services) {
     const dirFd = sv.enter(name);
-    if (dirFd === undefined) {
-      pending.push(undefined);
-      continue;
-    }
-    let result = 0;
-    if (plan!.status) result = sv.reportStatus(dirFd);
-    else if (plan!.send) result = sv.control(dirFd, plan!.acts);
+    if (dirFd === undefined) continue;
+    let keep = true;
+    if (plan!.status) sv.reportStatus(dirFd);
+    else if (plan!.send) keep = sv.control(dirFd, plan!.acts);
     closeFd(dirFd);
-    pending.push(result === -1 ? undefined : name);
+    if (keep) pending.push(name);
   }
 
   if (plan!.wait) {
-    for (;;) {
-      const elapsed = (sv.tnow.sec - sv.start.sec) + (sv.tnow.nsec - sv.start.nsec) / 1e9;
-      let done = true;
-      for (let i = 0; i < pending.length; i++) {
-        const name = pending[i];
-        if (name === undefined) continue;
-        const dirFd = sv.enter(name);
-        if (dirFd === undefined) {
-          pending[i] = undefined;
-          continue;
-        }
-        if ((await sv.check(dirFd, plan!.acts)) !== 0) pending[i] = undefined;
-        else done = false;
-        if (pending[i] !== undefined && elapsed > wait) {
-          sv.out += plan!.kill ? "kill: " : "timeout: ";
-          if (sv.getStatus(dirFd) > 0) {
-            sv.printStatus(dirFd, name);
-            sv.rc++;
-          }
-          sv.out += "\n";
-          sv.flush();
-          if (plan!.kill) sv.control(dirFd, "k");
-          pending[i] = undefined;
-        }
+    await waitLoop(pending, async (name, { tnow, late }) => {
+      sv.tnow = tnow;
+      const dirFd = sv.enter(name);
+      if (dirFd === undefined) return true;
+      try {
+        if (await sv.check(dirFd, plan!.acts)) return true;
+        if (late) sv.timeout(dirFd, name);
+        return false;
+      } finally {
         closeFd(dirFd);
       }
-      if (done) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      sv.tnow = now();
-    }
+    }, { start: sv.start, timeout: wait * 1000 });
   }
   return Math.min(sv.rc, 99);
 }

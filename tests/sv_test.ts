@@ -1,6 +1,7 @@
-import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { formatStatus, planCommand, servicePath } from "../src/sv.ts";
-import { alive, bin, normalizeStatus, Sandbox, waitUntil } from "./helpers.ts";
+import { assertEquals, assertMatch } from "./assert.ts";
+import { formatStatus, servicePath } from "../src/sv.ts";
+import { planCommand } from "../src/supervise/command.ts";
+import { alive, bin, normalizeStatus, readText, Sandbox, waitUntil } from "./helpers.ts";
 
 Deno.test("sv: service name rules", () => {
   assertEquals(servicePath("web", "/etc/service/"), "/etc/service/web");
@@ -131,5 +132,8 @@ Deno.test("sv: ./check decides when start is done; timeout and force-stop", asyn
   );
   assertEquals(forced.code, 1);
   await waitUntil(() => !alive(pid), { what: "KILL to end the service" });
-  assertOk(Deno.readTextFileSync(`${dir}/supervise/stat`).startsWith("down"));
+  // Dead is not yet reaped: wait for runsv to record it.
+  await waitUntil(() => readText(`${dir}/supervise/stat`).startsWith("down"), {
+    what: "runsv to record the service down",
+  });
 });

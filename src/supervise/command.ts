@@ -1,0 +1,395 @@
+/**
+ * What an sv command means and when it is done: the command table, the
+ * "taken effect" rules, the `./check` rule and the wait loop. The single home
+ * of these semantics; `sv` and the library's `control` both use it.
+ *
+ * @module
+ */
+
+import {
+  errnoOf,
+  errorText,
+  exitCode,
+  now,
+  spawn,
+  statAt,
+  type Timestamp,
+  waitFor,
+} from "../sys/mod.ts";
+import type { Probe } from "./client.ts";
+import type { ServiceStatus } from "./status.ts";
+
+/** What an sv command does: characters to send, then what to wait for. */
+export interface Plan {
+  /** Send `acts` to each service (false for status and check). */
+  send: boolean;
+  /** The control characters (or "s" for status, "C" for check). */
+  acts: string;
+  /** Wait for the command to take effect. */
+  wait: boolean;
+  /** On timeout, send `k` (the force- commands). */
+  kill: boolean;
+  /** Report status instead of sending. */
+  status: boolean;
+}
+
+/** The whole-word (LSB) commands: characters sent, and whether a timeout sends `k`. */
+const WORDS: ReadonlyMap<string, readonly [acts: string, kill: boolean]> = new Map([
+  ["start", ["u", false]],
+  ["stop", ["d", false]],
+  ["restart", ["tcu", false]],
+  ["reload", ["h", false]],
+  ["shutdown", ["x", false]],
+  ["try-restart", ["tc", false]],
+  ["force-stop", ["d", true]],
+  ["force-reload", ["tc", true]],
+  ["force-restart", ["tcu", true]],
+  ["force-shutdown", ["x", true]],
+]);
+
+/** Upper-case first letters: always wait, and send `k` on timeout. */
+const FORCED: ReadonlyMap<string, string> = new Map([
+  ["X", "x"],
+  ["E", "x"],
+  ["D", "d"],
+  ["T", "tc"],
+]);
+
+/** First letters sent as they are (sv looks at the first character only). */
+const LETTERS = "udophaikq12tc";
+
+/**
+ * The plan for an sv command, or undefined when the command is not one
+ * (sv then prints its usage). `verbose` (-v or -w) makes every sending
+ * command wait; in `lsb` mode (called as an init script) a command starting
+ * with `s` must be a whole word.
+ *
+ * @example
+ * ```ts
+ * import { planCommand } from "./command.ts";
+ * planCommand("restart", { lsb: false, verbose: false })?.acts; // "tcu"
+ * planCommand("usr1", { lsb: false, verbose: false })?.acts; // "u": sv reads "up"
+ * ```
+ */
+export function planCommand(
+  action: string,
+  options: { lsb: boolean; verbose: boolean },
+): Plan | undefined {
+  const plan = (acts: string, wait: boolean, kill = false): Plan => ({
+    send: true,
+    acts,
+    wait,
+    kill,
+    status: false,
+  });
+  if (action === "check") return { send: false, acts: "C", wait: true, kill: false, status: false };
+  const word = WORDS.get(action);
+  if (word !== undefined) return plan(word[0], true, word[1]);
+  const first = action.charAt(0);
+  if (first === "") return undefined;
+  const forced = FORCED.get(first);
+  if (forced !== undefined) return plan(forced, true, true);
+  if (first === "x" || first === "e") return plan("x", options.verbose);
+  if (LETTERS.includes(first)) return plan(first, options.verbose);
+  if (first === "s" && (!options.lsb || action === "status")) {
+    return { send: false, acts: "s", wait: false, kill: false, status: true };
+  }
+  return undefined;
+}
+
+/**
+ * The library's command names and the sv command each stands for. sv needs
+ * `1` and `2` for USR1 and USR2 (it would read `usr1` as `up`).
+ */
+export const COMMANDS = {
+  up: "up",
+  down: "down",
+  once: "once",
+  pause: "pause",
+  cont: "cont",
+  hup: "hup",
+  alarm: "alarm",
+  interrupt: "interrupt",
+  quit: "quit",
+  usr1: "1",
+  usr2: "2",
+  term: "term",
+  kill: "kill",
+  exit: "exit",
+  restart: "restart",
+} as const;
+
+/** A command for the library's `control`: one of {@link COMMANDS}. */
+export type Command = keyof typeof COMMANDS;
+
+/**
+ * The control characters the library sends for `command`, as sv sends them.
+ *
+ * @example
+ * ```ts
+ * import { commandActs } from "./command.ts";
+ * commandActs("restart"); // "tcu"
+ * commandActs("usr1"); // "1"
+ * ```
+ */
+export function commandActs(command: Command): string {
+  return planCommand(COMMANDS[command], { lsb: false, verbose: true })!.acts;
+}
+
+/**
+ * Whether sv writes `acts` at all: not when the service already wants what
+ * the first character asks for (except `d` while no TERM is pending, which
+ * makes `down` after `once` send its TERM).
+ *
+ * @example
+ * ```ts
+ * import { needsSending } from "./command.ts";
+ * needsSending("u", {
+ *   sec: 0, nsec: 0, pid: 1, paused: false, want: "up", gotTerm: false, state: "run",
+ * }); // false
+ * ```
+ */
+export function needsSending(acts: string, status: ServiceStatus): boolean {
+  const want = status.want === "up" ? "u" : "d";
+  return !(want === acts[0] && (acts[0] !== "d" || status.gotTerm));
+}
+
+/**
+ * Whether the status records a change at or after `sent`. runit's sv compares
+ * whole seconds, which takes a change earlier in the same second for the
+ * answer. runit's runsv stamps with gettimeofday (microseconds, plus 500 ns),
+ * so both sides are compared in microseconds.
+ */
+function changedSince(status: ServiceStatus, sent: Timestamp): boolean {
+  if (status.sec !== sent.sec) return status.sec > sent.sec;
+  return Math.floor(status.nsec / 1000) >= Math.floor(sent.nsec / 1000);
+}
+
+/**
+ * Whether control character `act` has taken effect, by sv's rules, with the
+ * status's full timestamp compared against `sent` (when the command was
+ * sent). `x` never has while a supervisor answers. The `./check` script is
+ * not consulted here; see {@link checkScriptApplies}.
+ *
+ * @example
+ * ```ts
+ * import { tookEffect } from "./command.ts";
+ * const status = {
+ *   sec: 100, nsec: 5000, pid: 7, paused: false, want: "up", gotTerm: false, state: "run",
+ * } as const;
+ * tookEffect("t", status, { sent: { sec: 100, nsec: 9000 } }); // false: changed before
+ * tookEffect("t", status, { sent: { sec: 100, nsec: 1000 } }); // true
+ * ```
+ */
+export function tookEffect(
+  act: string,
+  status: ServiceStatus,
+  options: { sent: Timestamp },
+): boolean {
+  const { pid, state } = status;
+  switch (act) {
+    case "x":
+      return false;
+    case "u":
+      return pid !== 0 && state === "run";
+    case "d":
+      return pid === 0 && state === "down";
+    case "t":
+    case "k":
+      if (!pid && status.want === "down") return true;
+      return changedSince(status, options.sent) && pid !== 0 && !status.gotTerm;
+    case "o":
+      if (!pid) return changedSince(status, options.sent);
+      return status.want === "down";
+    case "p":
+      return !(pid && !status.paused);
+    case "c":
+      return !(pid && status.paused);
+    default:
+      return true;
+  }
+}
+
+/**
+ * Whether `./check` must also pass before `act` counts as done: for `u`, and
+ * for `t` and `k` unless the service is down and wanted down.
+ *
+ * @example
+ * ```ts
+ * import { checkScriptApplies } from "./command.ts";
+ * checkScriptApplies("u", {
+ *   sec: 0, nsec: 0, pid: 1, paused: false, want: "up", gotTerm: false, state: "run",
+ * }); // true
+ * ```
+ */
+export function checkScriptApplies(act: string, status: ServiceStatus): boolean {
+  if (act === "u") return true;
+  if (act === "t" || act === "k") return !(!status.pid && status.want === "down");
+  return false;
+}
+
+/** The outcome of running `./check`. */
+export interface CheckResult {
+  /** Absent, or exited 0 (or could not be executed, as runit counts it). */
+  passed: boolean;
+  /** What went wrong, as sv prints it after `warning: `. */
+  warning?: string;
+}
+
+/**
+ * Run the service's `./check` (stdout closed) as sv does: passes when it is
+ * absent or exits 0. `service` names the service in warnings.
+ *
+ * @example
+ * ```ts
+ * import { runCheckScript } from "./command.ts";
+ * import { openServiceDir } from "./client.ts";
+ * const { passed } = await runCheckScript(openServiceDir("/etc/service/web"), { service: "web" });
+ * ```
+ */
+export async function runCheckScript(
+  dirFd: number,
+  options: { service: string },
+): Promise<CheckResult> {
+  let stat;
+  try {
+    stat = statAt(dirFd, "check");
+  } catch (error) {
+    const warning = `unable to stat ${options.service}/check: ${errorText(errnoOf(error))}`;
+    return { passed: false, warning };
+  }
+  if (stat === undefined) return { passed: true };
+  let pid: number;
+  try {
+    pid = spawn(["./check"], { cwdFd: dirFd, close: [1] });
+  } catch (error) {
+    // runit's child prints this and exits 0, which counts as success.
+    const warning = `unable to run ${options.service}/check: ${errorText(errnoOf(error))}`;
+    return { passed: true, warning };
+  }
+  return { passed: exitCode(await waitFor(pid)) === 0 };
+}
+
+/** Where a command stands: done, not yet, or given up (no supervisor, unreadable status). */
+export type Progress = "done" | "pending" | "failed";
+
+/**
+ * sv's check(): whether every character of `acts` has taken effect for the
+ * service whose status is `probe`. `C` (the check command) stands for `d`
+ * when the service is wanted down, else `u`. `check` runs `./check` when
+ * {@link checkScriptApplies}; `x` is done once no supervisor answers.
+ *
+ * @example
+ * ```ts
+ * import { commandProgress } from "./command.ts";
+ * await commandProgress("x", { kind: "not-running" }, {
+ *   sent: { sec: 0, nsec: 0 },
+ *   check: () => Promise.resolve(true),
+ * }); // "done"
+ * ```
+ */
+export async function commandProgress(
+  acts: string,
+  probe: Probe,
+  options: { sent: Timestamp; check: () => Promise<boolean> },
+): Promise<Progress> {
+  if (probe.kind === "error") return "failed";
+  if (probe.kind === "not-running") return acts[0] === "x" ? "done" : "failed";
+  const { status } = probe;
+  for (const act of acts) {
+    const c = act === "C" ? (status.want === "down" ? "d" : "u") : act;
+    if (!tookEffect(c, status, options)) return "pending";
+    if (checkScriptApplies(c, status) && !(await options.check())) return "pending";
+  }
+  return "done";
+}
+
+/** How often the wait loop looks again, in ms (runit's sv: 420). */
+export const POLL_INTERVAL = 100;
+
+/** One pass of {@link waitLoop}, as its step sees it. */
+export interface Pass {
+  /** When the pass started (sv prints the seconds since a change against it). */
+  tnow: Timestamp;
+  /** More than `timeout` ms had passed when the pass started: an item still pending is dropped. */
+  late: boolean;
+}
+
+/** Options for {@link waitLoop}. */
+export interface WaitLoopOptions {
+  /** When the command was sent (sv: when it started). */
+  start: Timestamp;
+  /** Passes that start more than this many ms after `start` are late. */
+  timeout: number;
+  /** Stops the loop: it rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/**
+ * sv's wait loop: call `step` for every pending item, then again every
+ * {@link POLL_INTERVAL} ms, until each has resolved true (done, or given
+ * up). On a late pass, an item whose step resolves false is dropped too: the
+ * step reports its timeout (or throws, which ends the loop).
+ *
+ * @example
+ * ```ts
+ * import { waitLoop } from "./command.ts";
+ * import { now } from "../sys/mod.ts";
+ * const ready = new Set<string>();
+ * await waitLoop(["web"], (name, { late }) => {
+ *   if (!ready.has(name) && late) console.log(`timeout: ${name}`);
+ *   return Promise.resolve(ready.has(name));
+ * }, { start: now(), timeout: 7000 });
+ * ```
+ */
+export async function waitLoop<T>(
+  items: readonly T[],
+  step: (item: T, pass: Pass) => Promise<boolean>,
+  options: WaitLoopOptions,
+): Promise<void> {
+  const { signal, start } = options;
+  let pending = [...items];
+  let tnow = start;
+  for (;;) {
+    signal?.throwIfAborted();
+    const elapsed = (tnow.sec - start.sec) * 1000 + (tnow.nsec - start.nsec) / 1e6;
+    const pass = { tnow, late: elapsed > options.timeout };
+    const still: T[] = [];
+    for (const item of pending) {
+      if (!(await abortable(step(item, pass), signal)) && !pass.late) still.push(item);
+    }
+    pending = still;
+    if (pending.length === 0) return;
+    await sleep(POLL_INTERVAL, signal);
+    tnow = now();
+  }
+}
+
+/** `promise`, or the signal's reason as soon as it aborts (the promise then runs on, ignored). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {});
+      reject(signal.reason);
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
