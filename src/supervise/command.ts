@@ -267,7 +267,15 @@ export async function runCheckScript(
     const warning = `unable to run ${options.service}/check: ${errorText(errnoOf(error))}`;
     return { passed: true, warning };
   }
-  return { passed: exitCode(await waitFor(pid)) === 0 };
+  try {
+    return { passed: exitCode(await waitFor(pid)) === 0 };
+  } catch (error) {
+    // As sv: a status that cannot be collected fails the check.
+    const warning = `unable to wait for child ${options.service}/check: ${
+      errorText(errnoOf(error))
+    }`;
+    return { passed: false, warning };
+  }
 }
 
 /** Where a command stands: done, not yet, or given up (no supervisor, unreadable status). */
