@@ -276,3 +276,32 @@ Deno.test("runsvdir -P: a ./run that cannot be executed is reported as before", 
   const { stderr } = await daemon.done;
   assertMatch(stderr, /^runsv broken: warning: unable to start \.\/run: file does not exist$/m);
 });
+
+const root = Deno.uid() === 0;
+const unshare = onPath("unshare");
+
+Deno.test({
+  name: "session spawn: without /proc the child leads its new session (the documented fallback)",
+  ignore: !root || unshare === undefined || python === undefined,
+  fn: async () => {
+    await using sb = await Sandbox.create();
+    const script = `${sb.dir}/child.ts`;
+    const sys = new URL("../src/sys/mod.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      script,
+      `import { spawn, waitFor } from "${sys}";
+const code = "import os; print(os.getsid(0) == os.getpid(), os.getsid(0) != os.getsid(os.getppid()))";
+const pid = spawn(["python3", "-c", code], { path: "${python}", newSession: true });
+console.log(await waitFor(pid));
+`,
+    );
+    // A private mount namespace of its own, where /proc is unmounted.
+    const result = await sb.run(unshare!, [
+      "--mount",
+      "/bin/sh",
+      "-c",
+      `umount -l /proc && exec '${Deno.execPath()}' run --allow-all '${script}'`,
+    ]);
+    assertEquals([result.stdout, result.stderr], ["True True\n0\n", ""]);
+  },
+});
