@@ -6,6 +6,7 @@
 
 import { Children, Reactor } from "./reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "./supervise/supervisor.ts";
+import { catchSignal } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import type { AppletContext } from "./cli/applets.ts";
 
@@ -34,7 +35,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     writeErr(`${error.message}\n`);
     return 111;
   }
-  Deno.addSignalListener("SIGTERM", () => supervisor.exit());
+  catchSignal("SIGTERM", () => supervisor.exit());
   reactor.run();
   await supervisor.exited;
   return 0;

@@ -3,10 +3,10 @@
  * one process (one {@link Supervisor} per service, the code `runsv DIR` runs),
  * with the same `supervise/` files a runsv per service would keep.
  *
- * Differences from runit, on purpose: TERM (and INT) take every service and
- * log service down gracefully, KILL what is left after RUNSVDIR_TIMEOUT
- * seconds (default 7), and exit 0 when nothing had to be killed, 1 otherwise;
- * HUP does the same and exits 111. (runit's runsvdir exits at once on TERM
+ * Differences from runit, on purpose: TERM (and INT, unless our parent
+ * ignored it) take every service and log service down gracefully, KILL
+ * what is left after RUNSVDIR_TIMEOUT seconds (default 7), and exit 0 when
+ * nothing had to be killed, 1 otherwise; HUP does the same and exits 111. (runit's runsvdir exits at once on TERM
  * and leaves its runsv processes running; here the supervisors live in this
  * process, so leaving would leave the services unsupervised.) As process 1
  * (in a container) it also reaps every orphan.
@@ -18,6 +18,7 @@ import { Children, Reactor } from "./reactor/mod.ts";
 import { LOG_FADE_MS, LogArgument, MIN_LOG_LENGTH } from "./runsvdir/log_argument.ts";
 import { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
+import { catchSignal, inheritedIgnores, SIG, uncatchSignal } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import type { AppletContext } from "./cli/applets.ts";
 
@@ -81,15 +82,17 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   const { promise: ended, resolve: end } = Promise.withResolvers<Ending>();
   const signals: Array<[Deno.Signal, () => void]> = [
     ["SIGTERM", () => end("term")],
-    ["SIGINT", () => end("term")],
     ["SIGHUP", () => end("hup")],
   ];
-  for (const [signal, handler] of signals) Deno.addSignalListener(signal, handler);
+  // INT is ours, not runit's: left alone when our parent ignored it, so
+  // that the services inherit the ignore as runit's would.
+  if (!inheritedIgnores().includes(SIG.INT)) signals.push(["SIGINT", () => end("term")]);
+  for (const [signal, handler] of signals) catchSignal(signal, handler);
   const running = reactor.run();
   tree.start();
   const ending = await ended;
   const clean = await tree.stop({ timeoutMs });
-  for (const [signal, handler] of signals) Deno.removeSignalListener(signal, handler);
+  for (const [signal, handler] of signals) uncatchSignal(signal, handler);
   clearInterval(fade);
   tap?.close();
   log?.close();

@@ -328,8 +328,10 @@ testUnless("runsvdir: as PID 1 in a PID namespace reaps orphans and stops on TER
     return nspid && inner.includes(Number(nspid[1]));
   });
   assertEquals(services.length, 3);
-  // -P: each service leads its own session (field 6 of stat is the session id).
-  for (const pid of services) assertEquals(sessionOf(pid), pid);
+  // -P: each service is in a session of its own that it does not lead (field 6 of stat).
+  for (const pid of services) {
+    assertOk(sessionOf(pid) !== sessionOf(init) && sessionOf(pid) !== pid, `session of ${pid}`);
+  }
   const orphans = new Set<number>();
   let maxZombies = 0;
   await waitUntil(async () => {

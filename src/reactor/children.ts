@@ -7,7 +7,7 @@
  * @module
  */
 
-import { reapOne, spawn, type SpawnOptions } from "../sys/mod.ts";
+import { catchSignal, reapOne, spawn, type SpawnOptions, uncatchSignal } from "../sys/mod.ts";
 
 /** Called with the raw wait status when a child exits. */
 export type ExitHandler = (status: number) => void;
@@ -33,7 +33,7 @@ export class Children {
   constructor() {
     // Listen before the first spawn: a child that exits at once must not
     // wait for the next signal to be noticed.
-    Deno.addSignalListener("SIGCHLD", this.#listener);
+    catchSignal("SIGCHLD", this.#listener);
     this.#listening = true;
   }
 
@@ -84,7 +84,7 @@ export class Children {
   close(): void {
     this.#stopBackstop();
     if (!this.#listening) return;
-    Deno.removeSignalListener("SIGCHLD", this.#listener);
+    uncatchSignal("SIGCHLD", this.#listener);
     this.#listening = false;
   }
 }

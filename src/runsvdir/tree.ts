@@ -27,7 +27,7 @@
  * @module
  */
 
-import { AT_FDCWD, O, openAt, sendSignal, SIG, statAt } from "../sys/mod.ts";
+import { AT_FDCWD, O, openAt, processGroupOf, sendSignal, SIG, statAt } from "../sys/mod.ts";
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "../supervise/supervisor.ts";
 import { type EntryShape, entryShape, scanServices } from "./scan.ts";
@@ -271,8 +271,9 @@ export class ServiceTree {
 
   #kill(supervisor: Supervisor): void {
     for (const pid of supervisor.pids) {
-      // With -P the service leads its own process group: take all of it.
-      if (this.#options.newSession) sendSignal(-pid, SIG.KILL);
+      // With -P the service has a process group of its own: take all of it.
+      const group = this.#options.newSession ? processGroupOf(pid) : -1;
+      if (group > 1 && group !== processGroupOf(0)) sendSignal(-group, SIG.KILL);
       sendSignal(pid, SIG.KILL);
     }
   }

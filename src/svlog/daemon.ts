@@ -12,7 +12,15 @@
  */
 
 import { Children, Reactor } from "../reactor/mod.ts";
-import { errorText, now, readFd, setNonBlocking, SysError } from "../sys/mod.ts";
+import {
+  catchSignal,
+  errorText,
+  now,
+  readFd,
+  setNonBlocking,
+  SysError,
+  uncatchSignal,
+} from "../sys/mod.ts";
 import { LineEngine } from "./engine.ts";
 import { LogDir, type Reporter } from "./logdir.ts";
 import type { StampKind } from "./timestamp.ts";
@@ -115,7 +123,7 @@ export async function runDaemon(names: readonly string[], options: DaemonOptions
   ];
   // The reaper has its own SIGCHLD listener; this one only says so, as runit's -v.
   if (options.verbose) listeners.push(["SIGCHLD", () => info("sigchild received.")]);
-  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  for (const [signal, listener] of listeners) catchSignal(signal, listener);
 
   const rotate = async (dir: LogDir) => {
     if (dir.processorBusy) await dir.idle();
@@ -214,7 +222,7 @@ export async function runDaemon(names: readonly string[], options: DaemonOptions
       dir.close();
     }
   }
-  for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+  for (const [signal, listener] of listeners) uncatchSignal(signal, listener);
   engine.close();
   reactor.stop();
   await reacting;

@@ -14,6 +14,7 @@
 export * from "./errno.ts";
 export * from "./fs.ts";
 export * from "./process.ts";
+export * from "./signals.ts";
 export * from "./epoll.ts";
 export * from "./socket.ts";
 export * from "./descriptors.ts";

@@ -7,6 +7,10 @@
 
 import { cstring, cstringArray, errno, libc } from "./libc.ts";
 import { Errno, SysError } from "./errno.ts";
+import { AT_FDCWD, closeFd, makePipe, readFd, statAt, writeFd } from "./fs.ts";
+import { duplicateFd } from "./descriptors.ts";
+import { sessionHelperImage } from "./session_helper.ts";
+import { ignoresToPassOn } from "./signals.ts";
 
 /** Linux signal numbers (x86_64 and aarch64 agree on these). */
 export const SIG = {
@@ -39,13 +43,27 @@ export interface SpawnOptions {
   dup?: ReadonlyArray<readonly [number, number]>;
   /** Descriptors to close in the child. */
   close?: readonly number[];
-  /** Start a new session (setsid), so the child leads its own process group. */
+  /**
+   * Start the child in a new session and process group, other than ours,
+   * as an ordinary member: the session helper leads them, so the child may
+   * call setsid() itself (as a service under runit's runsv may). Where the
+   * helper cannot run (no /proc/self/fd, an architecture without one, with
+   * `search`, or with a `dup` onto descriptor 3) the child itself leads the
+   * new session (POSIX_SPAWN_SETSID), and its setsid() fails.
+   */
   newSession?: boolean;
 }
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
+const EFAULT = 14;
+const MFD_CLOEXEC = 0x1;
+const MFD_EXEC = 0x10;
+/** The descriptor on which the session helper reports to us. */
+const STATUS_FD = 3;
+/** Our own descriptors that a child's file actions must not touch go at least this high. */
+const ASIDE_FD = 10;
 
 /**
  * Every NAME=value of this process's environment, for a child's envp.
@@ -61,11 +79,14 @@ export function currentEnvironment(): string[] {
 }
 
 /**
- * Start a program with posix_spawn: every signal back to its default
- * disposition (Deno ignores SIGPIPE, and that would survive exec), an empty
- * signal mask, the requested descriptors and directory. Returns the pid;
- * throws {@link SysError} when the program cannot be started (exec errors are
- * reported here by glibc, not in the child).
+ * Start a program with posix_spawn: signals at their default disposition
+ * (Deno ignores SIGPIPE, and that would survive exec) except those our
+ * parent had ignored and we do not catch (see signals.ts), an empty signal mask, the requested descriptors and
+ * directory. With `newSession` the child is started by the session helper
+ * (see session_helper.ts) in a session it does not lead, and is still our
+ * own child. Returns the pid; throws {@link SysError} when the program
+ * cannot be started (exec errors are reported here, not in the child, which
+ * is reaped).
  *
  * @example
  * ```ts ignore
@@ -74,6 +95,31 @@ export function currentEnvironment(): string[] {
  * ```
  */
 export function spawn(argv: readonly string[], options: SpawnOptions = {}): number {
+  const path = options.path ?? argv[0];
+  const helper = options.newSession ? sessionHelper(options) : undefined;
+  const started = helper
+    ? startInSession(helper, [path, ...argv], options)
+    : posixSpawn(path, argv, options, {
+      setsid: options.newSession ?? false,
+      search: options.search ?? false,
+    });
+  if (started.error !== 0) throw new SysError(`start ${path}`, started.error);
+  return started.pid;
+}
+
+/** A started child, or the errno of the failure (error 0 when started). */
+interface Started {
+  pid: number;
+  error: number;
+}
+
+/** posix_spawn(p) with our signal state and `options`' file actions; `status` goes to fd 3 last. */
+function posixSpawn(
+  path: string,
+  argv: readonly string[],
+  options: SpawnOptions,
+  how: { setsid: boolean; search: boolean; status?: number },
+): Started {
   const c = libc();
   const actions = new Uint8Array(128);
   const attributes = new Uint8Array(512);
@@ -86,43 +132,169 @@ export function spawn(argv: readonly string[], options: SpawnOptions = {}): numb
       c.posix_spawn_file_actions_addfchdir_np(actions, options.cwdFd);
     }
     if (options.cwd !== undefined) {
-      const path = cstring(options.cwd);
-      keep.push(path);
-      c.posix_spawn_file_actions_addchdir_np(actions, path);
+      const directory = cstring(options.cwd);
+      keep.push(directory);
+      c.posix_spawn_file_actions_addchdir_np(actions, directory);
     }
     for (const [target, source] of options.dup ?? []) {
       c.posix_spawn_file_actions_adddup2(actions, source, target);
     }
     for (const fd of options.close ?? []) c.posix_spawn_file_actions_addclose(actions, fd);
+    if (how.status !== undefined) {
+      c.posix_spawn_file_actions_adddup2(actions, how.status, STATUS_FD);
+    }
     // Every bit, not sigfillset: that leaves out glibc's internal signals
     // (32, 33), which posix_spawn then sets to SIG_IGN, and an ignored
-    // disposition survives exec.
+    // disposition survives exec. Inherited ignores are left as they are.
     sigset.fill(0xff);
+    for (const signal of ignoresToPassOn()) {
+      sigset[(signal - 1) >> 3] &= ~(1 << ((signal - 1) & 7));
+    }
     c.posix_spawnattr_setsigdefault(attributes, sigset);
     c.sigemptyset(sigset);
     c.posix_spawnattr_setsigmask(attributes, sigset);
     const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
-      (options.newSession ? POSIX_SPAWN_SETSID : 0);
+      (how.setsid ? POSIX_SPAWN_SETSID : 0);
     c.posix_spawnattr_setflags(attributes, flags);
-    const path = cstring(options.path ?? argv[0]);
+    const file = cstring(path);
     const args = cstringArray(argv);
     const env = cstringArray(options.env ?? currentEnvironment());
     const pid = new Int32Array(1);
-    const call = options.search ? c.posix_spawnp : c.posix_spawn;
-    const result = call(
+    const call = how.search ? c.posix_spawnp : c.posix_spawn;
+    const error = call(
       new Uint8Array(pid.buffer),
-      path,
+      file,
       actions,
       attributes,
       args.array,
       env.array,
     );
     keep.length = 0;
-    if (result !== 0) throw new SysError(`start ${options.path ?? argv[0]}`, result);
-    return pid[0];
+    return { pid: pid[0], error };
   } finally {
     c.posix_spawn_file_actions_destroy(actions);
     c.posix_spawnattr_destroy(attributes);
+  }
+}
+
+/** The session helper, loaded into a memfd, run as /proc/self/fd/N. */
+interface SessionHelper {
+  fd: number;
+  path: string;
+}
+
+/** undefined: not loaded yet; null: cannot be used here. */
+let helper: SessionHelper | null | undefined;
+
+/** The helper, when it can start a child with these options. */
+function sessionHelper(options: SpawnOptions): SessionHelper | undefined {
+  if (helper === undefined) helper = loadSessionHelper();
+  if (!helper || options.search) return undefined;
+  const touched = [...(options.dup ?? []).map(([target]) => target), ...(options.close ?? [])];
+  if (touched.includes(STATUS_FD) || touched.includes(helper.fd)) return undefined;
+  return helper;
+}
+
+/**
+ * Write the helper into a close-on-exec memfd and try it once (with no
+ * program, so that its child's exec fails with EFAULT): null when the
+ * kernel, /proc or an emulator (qemu-user refuses CLONE_PARENT) will not
+ * let it work.
+ */
+function loadSessionHelper(): SessionHelper | null {
+  const image = sessionHelperImage(Deno.build.arch);
+  if (!image) return null;
+  const c = libc();
+  const name = cstring("runit-session-helper");
+  let fd = c.memfd_create(name, MFD_CLOEXEC | MFD_EXEC);
+  // MFD_EXEC is Linux 6.3 and later; before, every memfd is executable.
+  if (fd === -1 && errno() === Errno.EINVAL) fd = c.memfd_create(name, MFD_CLOEXEC);
+  if (fd === -1) return null;
+  fd = aside(fd, []);
+  try {
+    for (let written = 0; written < image.length;) {
+      const n = writeFd(fd, image.subarray(written));
+      if (n <= 0) throw new SysError("write session helper", Errno.EIO);
+      written += n;
+    }
+    const loaded = { fd, path: `/proc/self/fd/${fd}` };
+    if (statAt(AT_FDCWD, loaded.path) !== undefined) {
+      const trial = startInSession(loaded, [], {});
+      if (trial.error === EFAULT) return loaded;
+    }
+  } catch {
+    // Unusable: fall back to POSIX_SPAWN_SETSID.
+  }
+  closeFd(fd);
+  return null;
+}
+
+/**
+ * Run the helper with `program` (`[path, argv0, args...]`): the pid of the
+ * started program, or the errno of the failure with every child reaped.
+ */
+function startInSession(
+  loaded: SessionHelper,
+  program: readonly string[],
+  options: SpawnOptions,
+): Started {
+  const [readEnd, pipeEnd] = makePipe();
+  // The status pipe's write end must survive the other file actions.
+  let writeEnd = aside(pipeEnd, [
+    ...(options.dup ?? []).map(([target]) => target),
+    ...(options.close ?? []),
+  ]);
+  let helperPid = 0;
+  try {
+    const started = posixSpawn(loaded.path, ["runit-session-helper", ...program], options, {
+      setsid: false,
+      search: false,
+      status: writeEnd,
+    });
+    closeFd(writeEnd);
+    writeEnd = -1;
+    if (started.error !== 0) return started;
+    helperPid = started.pid;
+    // Ends at EOF: when the program has exec'd (fd 3 is close-on-exec
+    // there), or both have written a failure and exited.
+    const report = new Int32Array(2);
+    const bytes = new Uint8Array(report.buffer);
+    let got = 0;
+    while (got < bytes.length) {
+      const n = readFd(readEnd, bytes.subarray(got));
+      if (n <= 0) break;
+      got += n;
+    }
+    if (got < 4) return { pid: 0, error: Errno.ECHILD };
+    if (report[0] < 0) return { pid: 0, error: -report[0] };
+    if (got < 8) return { pid: report[0], error: 0 };
+    waitChild(report[0]);
+    return { pid: 0, error: -report[1] };
+  } finally {
+    closeFd(readEnd);
+    closeFd(writeEnd);
+    if (helperPid > 0) waitChild(helperPid);
+  }
+}
+
+/** `fd`, or a close-on-exec copy numbered ASIDE_FD or more when it is below 4 or in `avoid`. */
+function aside(fd: number, avoid: readonly number[]): number {
+  if (fd > STATUS_FD && !avoid.includes(fd)) return fd;
+  let copy: number;
+  try {
+    copy = duplicateFd(fd, { min: Math.max(ASIDE_FD, ...avoid.map((n) => n + 1)) });
+  } catch {
+    return fd;
+  }
+  closeFd(fd);
+  return copy;
+}
+
+/** waitpid(pid, 0): for a child known to be exiting now. */
+function waitChild(pid: number): void {
+  const status = new Uint8Array(4);
+  while (libc().waitpid(pid, status, 0) === -1 && errno() === Errno.EINTR) {
+    // Interrupted: wait again.
   }
 }
 
@@ -236,6 +408,20 @@ export function now(): Timestamp {
   const timespec = new BigInt64Array(2);
   libc().clock_gettime(0, new Uint8Array(timespec.buffer));
   return { sec: Number(timespec[0]), nsec: Number(timespec[1]) };
+}
+
+/**
+ * getpgid(2): the process group of `pid` (0: this process), or -1 when
+ * there is no such process.
+ *
+ * @example
+ * ```ts
+ * import { processGroupOf } from "./process.ts";
+ * processGroupOf(0) > 0; // true
+ * ```
+ */
+export function processGroupOf(pid: number): number {
+  return libc().getpgid(pid);
 }
 
 /**
