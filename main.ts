@@ -5,13 +5,13 @@
  * @module
  */
 
-import process from "node:process";
-import { APPLETS, VERSION } from "./src/cli/applets.ts";
+import { APPLETS } from "./src/cli/applets.ts";
 import { MULTICALL, resolveInvocation } from "./src/cli/dispatch.ts";
 import { Exit, writeErr, writeOut } from "./src/cli/output.ts";
+import { invocationName } from "./src/sys/invocation.ts";
 
 async function run(): Promise<number> {
-  const invocation = resolveInvocation(process.argv0, Deno.args);
+  const invocation = resolveInvocation(invocationName(), Deno.args);
   if (invocation.kind === "list") {
     const lines = Object.entries(APPLETS).map(([name, { summary }]) =>
       `  ${name.padEnd(10)} ${summary}`
@@ -27,10 +27,6 @@ async function run(): Promise<number> {
   const first = invocation.args[0];
   if (first === "-h" || first === "--help") {
     writeOut(`usage: ${invocation.program}${applet.usage}\n${applet.summary}\n`);
-    return 0;
-  }
-  if (first === "-V") {
-    writeOut(`${VERSION}\n`);
     return 0;
   }
   const { main } = await applet.load();

@@ -19,7 +19,7 @@ import { LOG_FADE_MS, LogArgument, MIN_LOG_LENGTH } from "./runsvdir/log_argumen
 import { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
 import { usage, writeErr } from "./cli/output.ts";
-import type { AppletContext } from "./cli/applets.ts";
+import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
 const encoder = new TextEncoder();
 const DEFAULT_TIMEOUT_S = 7;
@@ -37,6 +37,10 @@ type Ending = "term" | "hup";
  * ```
  */
 export async function main(args: string[], context: AppletContext): Promise<number> {
+  if (args[0] === "-V") {
+    writeErr(`${versionLine()}\n`);
+    usage(context.argv0, { args: USAGE.runsvdir, code: 1 });
+  }
   let at = 0;
   let newSession = false;
   // runit looks at the first argument only: -P (or --) is skipped, anything else is the dir.
@@ -45,7 +49,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     if (args[0][1] === "P" || args[0][1] === "-") at++;
   }
   const dir = args[at];
-  if (dir === undefined) usage(context.argv0, { args: " [-P] dir", code: 1 });
+  if (dir === undefined) usage(context.argv0, { args: USAGE.runsvdir, code: 1 });
   const reactor = new Reactor();
   const children = new Children();
   let emit = (text: string) => writeErr(text);
