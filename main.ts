@@ -29,7 +29,7 @@ async function run(): Promise<number> {
     writeOut(`usage: ${invocation.program}${applet.usage}\n${applet.summary}\n`);
     return 0;
   }
-  const { main } = await applet.load();
+  const main = await applet.load();
   return await main(invocation.args, { program: invocation.program, argv0: invocation.argv0 });
 }
 

@@ -15,8 +15,8 @@
  */
 
 import { Children, Reactor } from "./reactor/mod.ts";
-import { LOG_FADE_MS, LogArgument, MIN_LOG_LENGTH } from "./runsvdir/log_argument.ts";
-import { StderrTap } from "./runsvdir/stderr_tap.ts";
+import type { LogArgument } from "./runsvdir/log_argument.ts";
+import type { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
@@ -58,6 +58,11 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   let tap: StderrTap | undefined;
   let fade: ReturnType<typeof setTimeout> | undefined;
   if (at + 1 < args.length) {
+    // Only the log argument needs these: loaded on that path alone.
+    const [{ LOG_FADE_MS, LogArgument, MIN_LOG_LENGTH }, { StderrTap }] = await Promise.all([
+      import("./runsvdir/log_argument.ts"),
+      import("./runsvdir/stderr_tap.ts"),
+    ]);
     const index = at + 1;
     if (encoder.encode(args[index]).length < MIN_LOG_LENGTH) {
       warn("log must have at least seven characters.");

@@ -1,7 +1,7 @@
 /**
  * The applet table: every program this binary can be, with a one-line
  * description and its module, loaded only when chosen (so `sv` does not pay
- * for compiling `svlogd`). The applets import their types and usage text
+ * for loading `svlogd`). The applets import their types and usage text
  * from program.ts, never this table.
  *
  * @module
@@ -9,14 +9,38 @@
 
 import { type AppletMain, USAGE } from "./program.ts";
 
+/** The applet modules, for the type checker only: type imports load nothing at run time. */
+interface Modules {
+  "../runsv.ts": typeof import("../runsv.ts");
+  "../runsvdir.ts": typeof import("../runsvdir.ts");
+  "../sv.ts": typeof import("../sv.ts");
+  "../svlogd.ts": typeof import("../svlogd.ts");
+  "../chpst.ts": typeof import("../chpst.ts");
+  "../chpst/daemontools.ts": typeof import("../chpst/daemontools.ts");
+}
+
+/**
+ * The loader of an applet's entry point: export `name` of the module at
+ * `path`. The specifier is computed on purpose: Deno reads and analyses
+ * every statically known import, dynamic ones included, before a program
+ * starts, so a literal `import("../svlogd.ts")` here would make `sv` load
+ * svlogd's whole tree too. (`deno compile` includes src/ explicitly.)
+ */
+function entry<P extends keyof Modules, N extends keyof Modules[P]>(
+  path: P,
+  name: Modules[P][N] extends AppletMain ? N : never,
+): () => Promise<AppletMain> {
+  return async () => (await import(new URL(path, import.meta.url).href))[name];
+}
+
 /** One row of the table. */
 export interface Applet {
   /** One line for `runit --help`. */
   summary: string;
   /** The usage line (after the program name) for `-h`. */
   usage: string;
-  /** Load the applet's module. */
-  load: () => Promise<{ main: AppletMain }>;
+  /** Load the applet's module; resolves with its entry point. */
+  load: () => Promise<AppletMain>;
 }
 
 /** Every applet, by name. */
@@ -24,56 +48,56 @@ export const APPLETS: Readonly<Record<string, Applet>> = {
   runsv: {
     summary: "supervise one service directory and its log service",
     usage: USAGE.runsv,
-    load: () => import("../runsv.ts"),
+    load: entry("../runsv.ts", "main"),
   },
   runsvdir: {
     summary: "supervise every service directory of a directory, in one process",
     usage: USAGE.runsvdir,
-    load: () => import("../runsvdir.ts"),
+    load: entry("../runsvdir.ts", "main"),
   },
   sv: {
     summary: "control and report the state of services supervised by runsv",
     usage: USAGE.sv,
-    load: () => import("../sv.ts"),
+    load: entry("../sv.ts", "main"),
   },
   svlogd: {
     summary: "read log lines from stdin and write them to rotated log directories",
     usage: USAGE.svlogd,
-    load: () => import("../svlogd.ts"),
+    load: entry("../svlogd.ts", "main"),
   },
   chpst: {
     summary: "change the process state, then run a program in its place",
     usage: USAGE.chpst,
-    load: () => import("../chpst.ts"),
+    load: entry("../chpst.ts", "main"),
   },
   envdir: {
     summary: "run a program with the environment a directory's files give",
     usage: USAGE.envdir,
-    load: async () => ({ main: (await import("../chpst/daemontools.ts")).envdir }),
+    load: entry("../chpst/daemontools.ts", "envdir"),
   },
   envuidgid: {
     summary: "run a program with $UID and $GID of an account",
     usage: USAGE.envuidgid,
-    load: async () => ({ main: (await import("../chpst/daemontools.ts")).envuidgid }),
+    load: entry("../chpst/daemontools.ts", "envuidgid"),
   },
   pgrphack: {
     summary: "run a program in a new process group",
     usage: USAGE.pgrphack,
-    load: async () => ({ main: (await import("../chpst/daemontools.ts")).pgrphack }),
+    load: entry("../chpst/daemontools.ts", "pgrphack"),
   },
   setuidgid: {
     summary: "run a program as an account",
     usage: USAGE.setuidgid,
-    load: async () => ({ main: (await import("../chpst/daemontools.ts")).setuidgid }),
+    load: entry("../chpst/daemontools.ts", "setuidgid"),
   },
   softlimit: {
     summary: "run a program with lower soft resource limits",
     usage: USAGE.softlimit,
-    load: async () => ({ main: (await import("../chpst/daemontools.ts")).softlimit }),
+    load: entry("../chpst/daemontools.ts", "softlimit"),
   },
   setlock: {
     summary: "run a program holding a lock on a file",
     usage: USAGE.setlock,
-    load: async () => ({ main: (await import("../chpst/daemontools.ts")).setlock }),
+    load: entry("../chpst/daemontools.ts", "setlock"),
   },
 };

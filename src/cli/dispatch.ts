@@ -30,8 +30,8 @@ function dirName(path: string): string {
 }
 
 /** Where a shell's PATH lookup finds a bare command name (an executable file), or undefined. */
-function findOnPath(name: string, path: string): string | undefined {
-  for (const dir of path.split(":")) {
+function findOnPath(name: string, dirs: readonly string[]): string | undefined {
+  for (const dir of dirs) {
     const candidate = `${dir || "."}/${name}`;
     try {
       const info = Deno.statSync(candidate);
@@ -59,8 +59,11 @@ function findOnPath(name: string, path: string): string | undefined {
 export function typedName(argv0: string, options: { path?: string } = {}): string {
   if (!argv0.includes("/")) return argv0;
   const base = baseName(argv0);
-  const found = findOnPath(base, options.path ?? Deno.env.get("PATH") ?? "");
-  return found === argv0 ? base : argv0;
+  const dirs = (options.path ?? Deno.env.get("PATH") ?? "").split(":");
+  // Only the directories before argv0's own can hide it: stat just those (a failed stat costs).
+  const at = dirs.findIndex((dir) => `${dir || "."}/${base}` === argv0);
+  if (at === -1) return argv0;
+  return findOnPath(base, dirs.slice(0, at)) === undefined ? base : argv0;
 }
 
 /**
@@ -80,7 +83,7 @@ export function appletOfPath(
   const readLink = options.readLink ?? ((path: string) => readLinkAt(AT_FDCWD, path));
   let current: string | undefined = argv0.includes("/")
     ? argv0
-    : findOnPath(argv0, options.path ?? Deno.env.get("PATH") ?? "");
+    : findOnPath(argv0, (options.path ?? Deno.env.get("PATH") ?? "").split(":"));
   const first = baseName(argv0);
   if (first in APPLETS || first === MULTICALL) return first;
   for (let hop = 0; current !== undefined && hop < 40; hop++) {
