@@ -5,13 +5,13 @@
  * @module
  */
 
-import process from "node:process";
-import { APPLETS, VERSION } from "./src/cli/applets.ts";
+import { APPLETS } from "./src/cli/applets.ts";
 import { MULTICALL, resolveInvocation } from "./src/cli/dispatch.ts";
 import { Exit, writeErr, writeOut } from "./src/cli/output.ts";
+import { invocationName } from "./src/sys/mod.ts";
 
 async function run(): Promise<number> {
-  const invocation = resolveInvocation(process.argv0, Deno.args);
+  const invocation = resolveInvocation(invocationName(), Deno.args);
   if (invocation.kind === "list") {
     const lines = Object.entries(APPLETS).map(([name, { summary }]) =>
       `  ${name.padEnd(10)} ${summary}`
@@ -29,11 +29,7 @@ async function run(): Promise<number> {
     writeOut(`usage: ${invocation.program}${applet.usage}\n${applet.summary}\n`);
     return 0;
   }
-  if (first === "-V") {
-    writeOut(`${VERSION}\n`);
-    return 0;
-  }
-  const { main } = await applet.load();
+  const main = await applet.load();
   return await main(invocation.args, { program: invocation.program, argv0: invocation.argv0 });
 }
 

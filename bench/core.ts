@@ -1,15 +1,22 @@
 /**
  * Core benchmark, ours against Debian's runit in one run (not a test):
+ * - start-up: `sv status` of one service and `sv -V` against an empty
+ *   program run the same way (the same launcher, so the same `deno run`
+ *   flags), and against the tree before the start-up work (`--baseline REV`,
+ *   default d65d649, unpacked with `git archive`); interleaved runs, medians;
+ * - footprint: an idle runsvdir with 10 services against an idle empty
+ *   program and the baseline's runsvdir, all running at the same time (PSS
+ *   shares the deno binary's pages among them: only side by side is fair);
  * - `sv status` of 1 and of 100 services: median wall time, ratio;
  * - crash-to-restart latency of a service that exits every 1.5 s: median, ratio;
  * - runsv's memory (PSS) supervising one service with a logger.
  *
- * `deno task bench` (needs Debian's runit: apt-get install runit).
+ * `deno task bench [--baseline REV]` (needs Debian's runit: apt-get install runit).
  *
  * @module
  */
 
-import { install } from "../scripts/install.ts";
+import { install, launcherScript } from "../scripts/install.ts";
 
 const RUNS = 30;
 
@@ -69,8 +76,68 @@ function isRunning(dir: string): boolean {
   }
 }
 
+/** An idle program: what a Deno process costs before it does anything. */
+const IDLE = "setInterval(() => {}, 1e9);\n";
+
+/**
+ * A launcher like the installed one, for a program of one line: an empty
+ * one is the floor every start-up pays, an idle one the floor of memory.
+ */
+async function program(dir: string, source: string): Promise<string> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/main.ts`, source);
+  const launcher = `${dir}/run`;
+  await Deno.writeTextFile(launcher, launcherScript(dir, { deno: Deno.execPath() }));
+  await Deno.chmod(launcher, 0o755);
+  return launcher;
+}
+
+/** The tree at `rev`, unpacked and installed; undefined (with a note) when git cannot. */
+async function installBaseline(rev: string, dir: string): Promise<string | undefined> {
+  const checkout = new URL("..", import.meta.url).pathname;
+  await Deno.mkdir(`${dir}/tree`, { recursive: true });
+  const unpacked = await new Deno.Command("sh", {
+    args: ["-c", 'git -C "$1" archive "$2" | tar -x -C "$3"', "sh", checkout, rev, `${dir}/tree`],
+    stderr: "null",
+  }).output();
+  if (!unpacked.success) {
+    console.error(`bench: no baseline: git archive ${rev} failed in ${checkout}`);
+    return undefined;
+  }
+  const { install: installOld } = await import(`${dir}/tree/scripts/install.ts`);
+  return (await installOld(`${dir}/prefix`) as string).replace(/\/runit$/, "");
+}
+
+/** Median wall time of each command, run in turns (so load that comes and goes hits all). */
+async function timeInTurns(
+  commands: Array<{ command: string; args: string[]; env?: Record<string, string> }>,
+): Promise<number[]> {
+  const times: number[][] = commands.map(() => []);
+  for (let round = -2; round < RUNS; round++) {
+    for (const [i, { command, args, env }] of commands.entries()) {
+      const started = performance.now();
+      await new Deno.Command(command, { args, env, stdout: "null", stderr: "null" }).output();
+      // The first rounds warm the caches (Deno's transpiled modules) and are not counted.
+      if (round >= 0) times[i].push(performance.now() - started);
+    }
+  }
+  return times.map(median);
+}
+
+/** A 10-service tree whose runsvdir is idle once every service runs. */
+async function idleTree(dir: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    await service(`${dir}/s${i}`, "exec sleep 100000", false);
+    dirs.push(`${dir}/s${i}`);
+  }
+  return dirs;
+}
+
 const root = await Deno.makeTempDir({ prefix: "runit-bench-" });
 const bin = (await install(`${root}/prefix`)).replace(/\/runit$/, "");
+const baselineAt = Deno.args.indexOf("--baseline");
+const baselineRev = baselineAt >= 0 ? Deno.args[baselineAt + 1] : "d65d649";
 const supervisors: Deno.ChildProcess[] = [];
 function supervise(runsv: string, dir: string): Deno.ChildProcess {
   const child = new Deno.Command(runsv, { args: [dir], stdin: "null", stderr: "null" }).spawn();
@@ -79,6 +146,86 @@ function supervise(runsv: string, dir: string): Deno.ChildProcess {
 }
 
 try {
+  // Start-up and footprint against an empty Deno program run the same way.
+  const empty = await program(`${root}/empty`, "");
+  const idle = await program(`${root}/idle`, IDLE);
+  const baseline = await installBaseline(baselineRev, `${root}/baseline`);
+  const one = `${root}/one`;
+  await service(`${one}/s0`, "exec sleep 100000", false);
+  supervise("/usr/bin/runsv", `${one}/s0`);
+  await waitFor(() => isRunning(`${one}/s0`), "one service");
+  const bins = baseline ? [bin, baseline] : [bin];
+  const [emptyMs, ...svMs] = await timeInTurns([
+    { command: empty, args: [] },
+    ...bins.flatMap((dir) => [
+      { command: `${dir}/sv`, args: ["status", "s0"], env: { SVDIR: one } },
+      { command: `${dir}/sv`, args: ["-V"] },
+    ]),
+  ]);
+  const startRows: string[][] = [];
+  for (const [i, what] of ["sv status, 1 service", "sv -V"].entries()) {
+    startRows.push([
+      `${what} (median of ${RUNS})`,
+      `${svMs[i].toFixed(1)} ms`,
+      `${emptyMs.toFixed(1)} ms`,
+      `${(svMs[i] / emptyMs).toFixed(2)}x${i === 0 ? " (goal: 1.2x)" : ""}`,
+      baseline ? `${svMs[i + 2].toFixed(1)} ms, ${(svMs[i + 2] / emptyMs).toFixed(2)}x` : "-",
+    ]);
+  }
+  const trees: Array<{ label: string; child: Deno.ChildProcess; dirs: string[] }> = [];
+  for (const [i, dir] of bins.entries()) {
+    const dirs = await idleTree(`${root}/idle-tree-${i}`);
+    // A first run fills Deno's transpile cache; a process that transpiled is bigger.
+    const warm = new Deno.Command(`${dir}/runsvdir`, { args: [`${root}/idle-tree-${i}`] }).spawn();
+    await waitFor(() => dirs.every(isRunning), "runsvdir to warm up");
+    warm.kill("SIGTERM");
+    await warm.status;
+    const child = new Deno.Command(`${dir}/runsvdir`, {
+      args: [`${root}/idle-tree-${i}`],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    supervisors.push(child);
+    trees.push({ label: i === 0 ? "ours" : "baseline", child, dirs });
+  }
+  const idler = new Deno.Command(idle, { stdin: "null", stdout: "null", stderr: "null" }).spawn();
+  supervisors.push(idler);
+  await waitFor(() => trees.every(({ dirs }) => dirs.every(isRunning)), "idle trees");
+  // The lowest of several samples: V8 collects start-up garbage lazily.
+  const lowest = new Map<number, { pss: number; uss: number }>();
+  for (let sample = 0; sample < 5; sample++) {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    for (const pid of [idler.pid, ...trees.map(({ child }) => child.pid)]) {
+      const now = await memoryOf(pid);
+      const low = lowest.get(pid) ?? { pss: Infinity, uss: Infinity };
+      lowest.set(pid, { pss: Math.min(low.pss, now.pss), uss: Math.min(low.uss, now.uss) });
+    }
+  }
+  const mb = (pid: number, kind: "pss" | "uss") => lowest.get(pid)![kind] / 1024;
+  for (const kind of ["pss", "uss"] as const) {
+    const ours = mb(trees[0].child.pid, kind);
+    const floor = mb(idler.pid, kind);
+    const before = baseline ? mb(trees[1].child.pid, kind) : undefined;
+    startRows.push([
+      `idle runsvdir, 10 services: ${kind.toUpperCase()}`,
+      `${ours.toFixed(1)} MB`,
+      `${floor.toFixed(1)} MB`,
+      `${(ours / floor).toFixed(2)}x`,
+      before === undefined
+        ? "-"
+        : `${before.toFixed(1)} MB, ours ${(before - ours).toFixed(1)} MB lower${
+          kind === "pss" ? " (goal: 8)" : ""
+        }`,
+    ]);
+  }
+  console.log(
+    ["what", "ours", "empty deno run", "ratio", `before (${baselineRev})`].join(" | "),
+  );
+  console.log("--- | --- | --- | --- | ---");
+  for (const row of startRows) console.log(row.join(" | "));
+  console.log();
+
   // sv status: the same 100 services (supervised by Debian's runsv) read by both sv's.
   const tree = `${root}/service`;
   const names: string[] = [];

@@ -9,8 +9,7 @@
  * @module
  */
 
-import type { AppletContext } from "./cli/applets.ts";
-import { VERSION } from "./cli/applets.ts";
+import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 import { getopt } from "./cli/getopt.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { scanUlong } from "./cli/scan.ts";
@@ -34,8 +33,6 @@ import { resolveAccount } from "./chpst/uidgid.ts";
 import { takeLock } from "./chpst/lock.ts";
 import { programFor } from "./chpst/run.ts";
 
-const USAGE = " [-vVP012] [-u user[:group]] [-U user[:group]] [-b argv0] [-e dir] [-/ root]" +
-  " [-C pwd] [-n nice] [-l|-L lock] [-m n] [-d n] [-o n] [-p n] [-f n] [-c n] [-t n] prog";
 const FATAL = "chpst: fatal: ";
 const WARNING = "chpst: warning: ";
 
@@ -120,7 +117,7 @@ const LIMIT_OPTIONS: Record<string, number[]> = {
 };
 
 function parse(args: string[], program: string): { plan: Plan; operands: string[] } {
-  const die = () => usage(program, { args: USAGE, code: 100 });
+  const die = () => usage(program, { args: USAGE.chpst, code: 100 });
   const { options, operands, ok } = getopt(args, "u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vP012V", {
     program,
   });
@@ -177,7 +174,7 @@ function parse(args: string[], program: string): { plan: Plan; operands: string[
         plan.close.push(Number(name));
         break;
       case "V":
-        writeErr(`$Id: ${VERSION} $\n`);
+        writeErr(`${versionLine()}\n`);
         die();
         break;
       default: {

@@ -8,7 +8,7 @@ import { Children, Reactor } from "./reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "./supervise/supervisor.ts";
 import { catchSignal } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
-import type { AppletContext } from "./cli/applets.ts";
+import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
 /**
  * Run runsv with its command-line arguments; resolves with the exit code.
@@ -20,7 +20,9 @@ import type { AppletContext } from "./cli/applets.ts";
  * ```
  */
 export async function main(args: string[], context: AppletContext): Promise<number> {
-  if (args.length !== 1) usage(context.argv0, { args: " dir", code: 1 });
+  // runit's runsv has no options; -V shows the version, then the usage, as its siblings do.
+  if (args[0] === "-V") writeErr(`${versionLine()}\n`);
+  if (args.length !== 1 || args[0] === "-V") usage(context.argv0, { args: USAGE.runsv, code: 1 });
   const reactor = new Reactor();
   const children = new Children();
   const supervisor = new Supervisor(args[0], {

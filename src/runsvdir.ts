@@ -15,12 +15,12 @@
  */
 
 import { Children, Reactor } from "./reactor/mod.ts";
-import { LOG_FADE_MS, LogArgument, MIN_LOG_LENGTH } from "./runsvdir/log_argument.ts";
-import { StderrTap } from "./runsvdir/stderr_tap.ts";
+import type { LogArgument } from "./runsvdir/log_argument.ts";
+import type { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
 import { catchSignal, inheritedIgnores, SIG, uncatchSignal } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
-import type { AppletContext } from "./cli/applets.ts";
+import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
 const encoder = new TextEncoder();
 const DEFAULT_TIMEOUT_S = 7;
@@ -38,6 +38,10 @@ type Ending = "term" | "hup";
  * ```
  */
 export async function main(args: string[], context: AppletContext): Promise<number> {
+  if (args[0] === "-V") {
+    writeErr(`${versionLine()}\n`);
+    usage(context.argv0, { args: USAGE.runsvdir, code: 1 });
+  }
   let at = 0;
   let newSession = false;
   // runit looks at the first argument only: -P (or --) is skipped, anything else is the dir.
@@ -46,7 +50,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     if (args[0][1] === "P" || args[0][1] === "-") at++;
   }
   const dir = args[at];
-  if (dir === undefined) usage(context.argv0, { args: " [-P] dir", code: 1 });
+  if (dir === undefined) usage(context.argv0, { args: USAGE.runsvdir, code: 1 });
   const reactor = new Reactor();
   const children = new Children();
   let emit = (text: string) => writeErr(text);
@@ -55,6 +59,11 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   let tap: StderrTap | undefined;
   let fade: ReturnType<typeof setTimeout> | undefined;
   if (at + 1 < args.length) {
+    // Only the log argument needs these: loaded on that path alone.
+    const [{ LOG_FADE_MS, LogArgument, MIN_LOG_LENGTH }, { StderrTap }] = await Promise.all([
+      import("./runsvdir/log_argument.ts"),
+      import("./runsvdir/stderr_tap.ts"),
+    ]);
     const index = at + 1;
     if (encoder.encode(args[index]).length < MIN_LOG_LENGTH) {
       warn("log must have at least seven characters.");

@@ -11,7 +11,7 @@
 import { getopt } from "./cli/getopt.ts";
 import { Exit, usage, writeErr, writeOut } from "./cli/output.ts";
 import { scanUlong } from "./cli/scan.ts";
-import type { AppletContext } from "./cli/applets.ts";
+import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 import { closeFd, Errno, errnoOf, errorText, now } from "./sys/mod.ts";
 import {
   isNormallyUp,
@@ -259,7 +259,7 @@ class Sv {
 export async function main(args: string[], context: AppletContext): Promise<number> {
   const program = context.program;
   const lsb = program !== "sv";
-  const usageText = lsb ? " [-w sec] command" : " [-v] [-w sec] command service ...";
+  const usageText = lsb ? USAGE.svLsb : USAGE.sv;
   const showUsage = () => usage(program, { args: usageText, code: lsb ? 2 : 100 });
   const svwait = Deno.env.get("SVWAIT");
   let wait = svwait === undefined ? 7 : Number(scanUlong(svwait).value);
@@ -269,7 +269,10 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   for (const option of parsed.options) {
     if (option.name === "w") wait = Number(scanUlong(option.value!).value);
     if (option.name === "w" || option.name === "v") verbose = true;
-    if (option.name === "V") showUsage();
+    if (option.name === "V") {
+      writeErr(`${versionLine()}\n`);
+      showUsage();
+    }
   }
   const [action, ...names] = parsed.operands;
   if (action === undefined) showUsage();

@@ -8,10 +8,9 @@
 import { getopt } from "./cli/getopt.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { scanUlong } from "./cli/scan.ts";
-import type { AppletContext } from "./cli/applets.ts";
+import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 import { runDaemon, type StampKind } from "./svlog/mod.ts";
 
-const USAGE = " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...";
 const encoder = new TextEncoder();
 
 /**
@@ -26,7 +25,7 @@ const encoder = new TextEncoder();
 export async function main(args: string[], context: AppletContext): Promise<number> {
   const program = context.argv0;
   const parsed = getopt(args, "R:r:l:b:tvV", { program });
-  if (!parsed.ok) usage(program, { args: USAGE, code: 111 });
+  if (!parsed.ok) usage(program, { args: USAGE.svlogd, code: 111 });
   let stamp = 0;
   let verbose = false;
   let lineMax = 1000;
@@ -42,7 +41,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
         break;
       case "r": {
         const bytes = encoder.encode(value);
-        if (bytes.length !== 1) usage(program, { args: USAGE, code: 111 });
+        if (bytes.length !== 1) usage(program, { args: USAGE.svlogd, code: 111 });
         replaceChar = bytes[0];
         break;
       }
@@ -59,12 +58,12 @@ export async function main(args: string[], context: AppletContext): Promise<numb
         verbose = true;
         break;
       case "V":
-        writeErr("$Id: runit-deno svlogd $\n");
-        usage(program, { args: USAGE, code: 111 });
+        writeErr(`${versionLine()}\n`);
+        usage(program, { args: USAGE.svlogd, code: 111 });
     }
   }
-  if (parsed.operands.length === 0) usage(program, { args: USAGE, code: 111 });
-  if (bufferSize <= lineMax) usage(program, { args: USAGE, code: 111 });
+  if (parsed.operands.length === 0) usage(program, { args: USAGE.svlogd, code: 111 });
+  if (bufferSize <= lineMax) usage(program, { args: USAGE.svlogd, code: 111 });
   return await runDaemon(parsed.operands, {
     stamp: stamp as StampKind,
     lineMax,

@@ -1,5 +1,5 @@
 import { assertEquals } from "./assert.ts";
-import { appletOfPath, resolveInvocation } from "../src/cli/dispatch.ts";
+import { appletOfPath, resolveInvocation, typedName } from "../src/cli/dispatch.ts";
 import { bin, Sandbox } from "./helpers.ts";
 
 const links: Record<string, string> = {
@@ -49,6 +49,30 @@ Deno.test("dispatch: multicall forms", () => {
   });
 });
 
+Deno.test("dispatch: argv[0] that a PATH lookup produced is shown as the name typed", async () => {
+  await using sb = await Sandbox.create();
+  const dir = `${sb.dir}/bin`;
+  await sb.script(`${dir}/runsv`, "exit 0");
+  await sb.script(`${sb.dir}/other/runsv`, "exit 0");
+  await Deno.writeTextFile(`${sb.dir}/other/sv`, ""); // not executable: PATH lookup skips it
+  await sb.script(`${dir}/sv`, "exit 0");
+  assertEquals(typedName(`${dir}/runsv`, { path: `/nonexistent:${dir}` }), "runsv");
+  // Found earlier on PATH elsewhere: the user cannot have typed the bare name.
+  assertEquals(typedName(`${dir}/runsv`, { path: `${sb.dir}/other:${dir}` }), `${dir}/runsv`);
+  assertEquals(typedName(`${dir}/sv`, { path: `${sb.dir}/other:${dir}` }), "sv");
+  assertEquals(typedName(`${dir}/runsv`, { path: "/usr/bin" }), `${dir}/runsv`);
+  assertEquals(typedName("./runsv", { path: "/usr/bin" }), "./runsv");
+  assertEquals(typedName("runsv", { path: "" }), "runsv");
+  const invocation = resolveInvocation(`${dir}/runsv`, [], { path: dir });
+  assertEquals(invocation, {
+    kind: "applet",
+    applet: "runsv",
+    program: "runsv",
+    argv0: "runsv",
+    args: [],
+  });
+});
+
 Deno.test("dispatch: installed binary, symlinks, LSB chain, help, version", async () => {
   await using sb = await Sandbox.create();
   const dir = await bin();
@@ -65,8 +89,8 @@ Deno.test("dispatch: installed binary, symlinks, LSB chain, help, version", asyn
   assertEquals(help.code, 0);
   assertEquals(help.stdout.split("\n")[0], "usage: sv [-v] [-w sec] command service ...");
   const version = await sb.run(`${dir}/runsv`, ["-V"]);
-  assertEquals(version.code, 0);
-  assertEquals(version.stdout.startsWith("runit-deno "), true);
+  assertEquals([version.code, version.stdout], [1, ""]);
+  assertEquals(version.stderr, `$Id: runit-deno 0.1.0 $\nusage: ${dir}/runsv dir\n\n`);
   // /etc/init.d/web -> sv -> runit: sv in LSB mode for the service "web".
   await Deno.symlink(`${dir}/sv`, `${sb.dir}/sv`);
   await Deno.symlink(`${sb.dir}/sv`, `${sb.dir}/web`);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AppletContext } from "../cli/applets.ts";
+import { type AppletContext, USAGE } from "../cli/program.ts";
 import { getopt } from "../cli/getopt.ts";
 import { writeErr } from "../cli/output.ts";
 import { scanUlong } from "../cli/scan.ts";
@@ -31,6 +31,13 @@ import { programFor } from "./run.ts";
 function die(code: number, text: string): never {
   writeErr(`${text}\n`);
   return exitNow(code);
+}
+
+/** daemontools' usage message: the name is fixed, whatever argv[0] was. */
+function usageLine(
+  name: "envdir" | "envuidgid" | "pgrphack" | "setuidgid" | "softlimit" | "setlock",
+): string {
+  return `${name}: usage: ${name}${USAGE[name]}`;
 }
 
 /** Become `argv[0]`, or die as `name` does when that fails. */
@@ -58,7 +65,7 @@ function lookupAccount(name: string, account: string): { uid: number; gid: numbe
 export function setuidgid(args: string[], _context: AppletContext): Promise<number> {
   const [account, ...child] = args;
   if (account === undefined || child.length === 0) {
-    die(100, "setuidgid: usage: setuidgid account child");
+    die(100, usageLine("setuidgid"));
   }
   const { uid, gid } = lookupAccount("setuidgid", account);
   try {
@@ -84,7 +91,7 @@ export function setuidgid(args: string[], _context: AppletContext): Promise<numb
 export function envuidgid(args: string[], _context: AppletContext): Promise<number> {
   const [account, ...child] = args;
   if (account === undefined || child.length === 0) {
-    die(100, "envuidgid: usage: envuidgid account child");
+    die(100, usageLine("envuidgid"));
   }
   const { uid, gid } = lookupAccount("envuidgid", account);
   return become("envuidgid", child, [["GID", String(gid)], ["UID", String(uid)]]);
@@ -101,7 +108,7 @@ export function envuidgid(args: string[], _context: AppletContext): Promise<numb
  */
 export function envdir(args: string[], _context: AppletContext): Promise<number> {
   const [dir, ...child] = args;
-  if (dir === undefined || child.length === 0) die(111, "envdir: usage: envdir dir child");
+  if (dir === undefined || child.length === 0) die(111, usageLine("envdir"));
   let changes: EnvChange[];
   try {
     changes = readEnvDir(dir, {});
@@ -125,12 +132,10 @@ export function envdir(args: string[], _context: AppletContext): Promise<number>
  * ```
  */
 export function pgrphack(args: string[], _context: AppletContext): Promise<number> {
-  if (args.length === 0) die(100, "pgrphack: usage: pgrphack child");
+  if (args.length === 0) die(100, usageLine("pgrphack"));
   newSession();
   return become("pgrphack", args);
 }
-
-const SETLOCK_USAGE = "setlock: usage: setlock [ -nNxX ] file program [ arg ... ]";
 
 /**
  * setlock [-nNxX]: run a program holding an exclusive lock on a file. Does not return when the program starts.
@@ -144,7 +149,7 @@ const SETLOCK_USAGE = "setlock: usage: setlock [ -nNxX ] file program [ arg ... 
 export async function setlock(args: string[], context: AppletContext): Promise<number> {
   const program = context.program;
   const { options, operands, ok } = getopt(args, "nNxX", { program });
-  if (!ok) die(100, SETLOCK_USAGE);
+  if (!ok) die(100, usageLine("setlock"));
   let wait = true;
   let quiet = false;
   for (const { name } of options) {
@@ -152,7 +157,7 @@ export async function setlock(args: string[], context: AppletContext): Promise<n
     else quiet = name === "x";
   }
   const [file, ...child] = operands;
-  if (file === undefined || child.length === 0) die(100, SETLOCK_USAGE);
+  if (file === undefined || child.length === 0) die(100, usageLine("setlock"));
   const failure = await takeLock(file, { wait });
   if (failure) {
     if (quiet) exitNow(0);
@@ -161,10 +166,6 @@ export async function setlock(args: string[], context: AppletContext): Promise<n
   }
   return become("setlock", child);
 }
-
-const SOFTLIMIT_USAGE = "softlimit: usage: softlimit [-a allbytes] [-c corebytes]" +
-  " [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles]" +
-  " [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child";
 
 const SOFTLIMIT_RESOURCES: Record<string, number[]> = {
   a: [RLIMIT.AS],
@@ -191,7 +192,7 @@ function softLimit(resource: number, text: string): [number, ResourceLimit] {
   let soft = limit.hard;
   if (text !== "=") {
     const { value, length } = scanUlong(text);
-    if (length !== text.length) die(100, SOFTLIMIT_USAGE);
+    if (length !== text.length) die(100, usageLine("softlimit"));
     if (value < soft) soft = value;
   }
   return [resource, { soft, hard: limit.hard }];
@@ -215,7 +216,7 @@ export function softlimit(args: string[], context: AppletContext): Promise<numbe
   const limits = options.flatMap(({ name, value = "" }) =>
     SOFTLIMIT_RESOURCES[name].map((resource) => softLimit(resource, value))
   );
-  if (!ok || operands.length === 0) die(100, SOFTLIMIT_USAGE);
+  if (!ok || operands.length === 0) die(100, usageLine("softlimit"));
   const exec = programFor(operands, {});
   try {
     prepareLimits(limits)();

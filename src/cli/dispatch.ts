@@ -29,18 +29,41 @@ function dirName(path: string): string {
   return at <= 0 ? (at === 0 ? "/" : ".") : path.slice(0, at);
 }
 
-/** Where a bare command name was found on PATH, or undefined. */
-function findOnPath(name: string, path: string): string | undefined {
-  for (const dir of path.split(":")) {
+/** Where a shell's PATH lookup finds a bare command name (an executable file), or undefined. */
+function findOnPath(name: string, dirs: readonly string[]): string | undefined {
+  for (const dir of dirs) {
     const candidate = `${dir || "."}/${name}`;
     try {
-      Deno.lstatSync(candidate);
-      return candidate;
+      const info = Deno.statSync(candidate);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return candidate;
     } catch {
       // Not here.
     }
   }
   return undefined;
+}
+
+/**
+ * argv[0] as the user typed it. A launcher script only sees the path that
+ * the shell's PATH lookup produced (`/opt/runit/bin/runsv` for `runsv`), so
+ * when argv[0] is exactly what a PATH lookup of its base name gives, the
+ * base name is what was typed.
+ *
+ * @example
+ * ```ts
+ * import { typedName } from "./dispatch.ts";
+ * typedName("/opt/runit/bin/runsv", { path: "/opt/runit/bin:/usr/bin" }); // "runsv" if installed there
+ * typedName("./runsv", { path: "/usr/bin" }); // "./runsv"
+ * ```
+ */
+export function typedName(argv0: string, options: { path?: string } = {}): string {
+  if (!argv0.includes("/")) return argv0;
+  const base = baseName(argv0);
+  const dirs = (options.path ?? Deno.env.get("PATH") ?? "").split(":");
+  // Only the directories before argv0's own can hide it: stat just those (a failed stat costs).
+  const at = dirs.findIndex((dir) => `${dir || "."}/${base}` === argv0);
+  if (at === -1) return argv0;
+  return findOnPath(base, dirs.slice(0, at)) === undefined ? base : argv0;
 }
 
 /**
@@ -60,7 +83,7 @@ export function appletOfPath(
   const readLink = options.readLink ?? ((path: string) => readLinkAt(AT_FDCWD, path));
   let current: string | undefined = argv0.includes("/")
     ? argv0
-    : findOnPath(argv0, options.path ?? Deno.env.get("PATH") ?? "");
+    : findOnPath(argv0, (options.path ?? Deno.env.get("PATH") ?? "").split(":"));
   const first = baseName(argv0);
   if (first in APPLETS || first === MULTICALL) return first;
   for (let hop = 0; current !== undefined && hop < 40; hop++) {
@@ -97,7 +120,8 @@ export function resolveInvocation(
 ): Invocation {
   const applet = appletOfPath(argv0, options);
   if (applet !== undefined && applet !== MULTICALL) {
-    return { kind: "applet", applet, program: baseName(argv0), argv0, args: [...args] };
+    const typed = typedName(argv0, options);
+    return { kind: "applet", applet, program: baseName(argv0), argv0: typed, args: [...args] };
   }
   const [name, ...rest] = args;
   if (name === undefined || name === "--help" || name === "-h") return { kind: "list" };

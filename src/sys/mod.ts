@@ -21,3 +21,4 @@ export * from "./descriptors.ts";
 export * from "./credentials.ts";
 export * from "./limits.ts";
 export * from "./exec.ts";
+export * from "./invocation.ts";
