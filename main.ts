@@ -8,7 +8,7 @@
 import { APPLETS } from "./src/cli/applets.ts";
 import { MULTICALL, resolveInvocation } from "./src/cli/dispatch.ts";
 import { Exit, writeErr, writeOut } from "./src/cli/output.ts";
-import { invocationName } from "./src/sys/mod.ts";
+import { invocationName } from "./src/sys/invocation.ts";
 
 async function run(): Promise<number> {
   const invocation = resolveInvocation(invocationName(), Deno.args);

@@ -12,7 +12,9 @@ import { getopt } from "./cli/getopt.ts";
 import { Exit, usage, writeErr, writeOut } from "./cli/output.ts";
 import { scanUlong } from "./cli/scan.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
-import { closeFd, Errno, errnoOf, errorText, now } from "./sys/mod.ts";
+import { now } from "./sys/clock.ts";
+import { Errno, errnoOf, errorText } from "./sys/errno.ts";
+import { closeFd } from "./sys/fs.ts";
 import {
   isNormallyUp,
   openServiceDir,

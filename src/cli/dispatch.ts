@@ -8,7 +8,7 @@
  */
 
 import { APPLETS } from "./applets.ts";
-import { AT_FDCWD, readLinkAt } from "../sys/mod.ts";
+import { AT_FDCWD, readLinkAt } from "../sys/fs.ts";
 
 /** The multicall binary's own name. */
 export const MULTICALL = "runit";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { writeAll } from "../sys/mod.ts";
+import { writeAll } from "../sys/descriptors.ts";
 
 const encoder = new TextEncoder();
 

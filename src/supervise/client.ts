@@ -6,18 +6,8 @@
  * @module
  */
 
-import {
-  AT_FDCWD,
-  closeFd,
-  Errno,
-  errnoOf,
-  O,
-  openAt,
-  readFd,
-  statAt,
-  SysError,
-  writeFd,
-} from "../sys/mod.ts";
+import { Errno, errnoOf, SysError } from "../sys/errno.ts";
+import { AT_FDCWD, closeFd, O, openAt, readFd, statAt, writeFd } from "../sys/fs.ts";
 import { decodeStatus, type ServiceStatus, STATUS_SIZE } from "./status.ts";
 
 /** The outcome of asking a service directory for its status. */

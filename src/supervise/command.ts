@@ -6,16 +6,10 @@
  * @module
  */
 
-import {
-  errnoOf,
-  errorText,
-  exitCode,
-  now,
-  spawn,
-  statAt,
-  type Timestamp,
-  waitFor,
-} from "../sys/mod.ts";
+import { now, type Timestamp } from "../sys/clock.ts";
+import { errnoOf, errorText } from "../sys/errno.ts";
+import { statAt } from "../sys/fs.ts";
+import { exitCode, spawn, waitFor } from "../sys/process.ts";
 import type { Probe } from "./client.ts";
 import type { ServiceStatus } from "./status.ts";
 
@@ -342,7 +336,7 @@ export interface WaitLoopOptions {
  * @example
  * ```ts
  * import { waitLoop } from "./command.ts";
- * import { now } from "../sys/mod.ts";
+ * import { now } from "../sys/clock.ts";
  * const ready = new Set<string>();
  * await waitLoop(["web"], (name, { late }) => {
  *   if (!ready.has(name) && late) console.log(`timeout: ${name}`);

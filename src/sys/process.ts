@@ -387,29 +387,6 @@ export function sendSignal(pid: number, signal: number): boolean {
   return libc().kill(pid, signal) === 0;
 }
 
-/** A point in time: Unix seconds and nanoseconds. */
-export interface Timestamp {
-  /** Seconds since the Unix epoch. */
-  sec: number;
-  /** Nanoseconds within the second. */
-  nsec: number;
-}
-
-/**
- * The wall clock with nanoseconds (clock_gettime(CLOCK_REALTIME)).
- *
- * @example
- * ```ts
- * import { now } from "./process.ts";
- * now().sec > 0; // true
- * ```
- */
-export function now(): Timestamp {
-  const timespec = new BigInt64Array(2);
-  libc().clock_gettime(0, new Uint8Array(timespec.buffer));
-  return { sec: Number(timespec[0]), nsec: Number(timespec[1]) };
-}
-
 /**
  * getpgid(2): the process group of `pid` (0: this process), or -1 when
  * there is no such process.
