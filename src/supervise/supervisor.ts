@@ -82,6 +82,37 @@ const SIGNAL_COMMANDS: Record<string, number> = {
   "2": SIG.USR2,
 };
 
+/** Every byte runsv acts on; anything else written to `control` is ignored. */
+const COMMAND_BYTES = new Set([..."udoxtkpchaiq12"].map((c) => c.charCodeAt(0)));
+/** Control bytes read at once; the FIFO is not read again until they are acted on. */
+const CONTROL_CHUNK = 4096;
+
+/**
+ * The commands in `bytes` as runsv would effectively act on them: in order,
+ * bytes that are not commands dropped, and a command that repeats the one
+ * before it (non-commands between them aside) dropped too. Acting twice in a
+ * row changes nothing a second time: `u`, `d`, `o`, `x`, `p`, `c`, `k` set
+ * the state they already set, and a signal sent again while the first is
+ * still pending is merged by the kernel. Order is kept, so `du` and `ud`
+ * still end differently.
+ *
+ * @example
+ * ```ts
+ * import { coalesceCommands } from "./supervisor.ts";
+ * coalesceCommands(new TextEncoder().encode("uu\nzzduud")); // ["u", "d", "u", "d"]
+ * ```
+ */
+export function coalesceCommands(bytes: Uint8Array): string[] {
+  const commands: string[] = [];
+  let last = -1;
+  for (const byte of bytes) {
+    if (byte === last || !COMMAND_BYTES.has(byte)) continue;
+    last = byte;
+    commands.push(String.fromCharCode(byte));
+  }
+  return commands;
+}
+
 const encoder = new TextEncoder();
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
 
@@ -170,9 +201,7 @@ export class Supervisor {
         firstStatus: (hold) => this.#updateStatus(this.#unitFor(hold)),
       });
       this.#adopt(holding);
-      for (const unit of this.#units()) {
-        this.#options.reactor.watch(unit.controlFd, () => this.#onControlReadable(unit));
-      }
+      for (const unit of this.#units()) this.#watchControl(unit);
     } catch (error) {
       this.close();
       if (error instanceof SupervisorFatal) throw error;
@@ -256,16 +285,39 @@ export class Supervisor {
     });
   }
 
+  #watchControl(unit: Unit): void {
+    this.#options.reactor.watch(unit.controlFd, () => this.#onControlReadable(unit));
+  }
+
+  /**
+   * Read one bounded chunk of commands, and stop reading the FIFO until they
+   * have been acted on: a flood then waits in its writer's write(), as with
+   * runsv, and memory stays flat whatever is written.
+   */
   #onControlReadable(unit: Unit): void {
-    const buffer = new Uint8Array(64);
-    for (;;) {
-      const n = readFd(unit.controlFd, buffer);
-      if (n <= 0) return;
-      for (const byte of buffer.subarray(0, n)) {
-        const command = String.fromCharCode(byte);
-        this.#schedule(() => this.#control(unit, command));
+    const buffer = new Uint8Array(CONTROL_CHUNK);
+    const n = readFd(unit.controlFd, buffer);
+    if (n <= 0) return;
+    const commands = coalesceCommands(buffer.subarray(0, n));
+    // Nothing to act on: the reactor calls again while more is waiting.
+    if (commands.length === 0) return;
+    this.#options.reactor.unwatch(unit.controlFd);
+    this.#schedule(async () => {
+      try {
+        for (let index = 0; index < commands.length; index++) {
+          // runsv's loop body between two commands, as when each came alone.
+          if (index > 0) await this.#reconcile();
+          if (this.#closed) return;
+          try {
+            await this.#control(unit, commands[index]);
+          } catch (error) {
+            this.#warn(error instanceof Error ? error.message : String(error));
+          }
+        }
+      } finally {
+        if (!this.#closed) this.#watchControl(unit);
       }
-    }
+    });
   }
 
   /** runsv's loop: start the log, then the service, then consider exiting. */
