@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Children, Reactor } from "./reactor/mod.ts";
+import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "./supervise/supervisor.ts";
 import { catchSignal } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
@@ -25,10 +25,16 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   if (args.length !== 1 || args[0] === "-V") usage(context.argv0, { args: USAGE.runsv, code: 1 });
   const reactor = new Reactor();
   const children = new Children();
+  const encoder = new TextEncoder();
+  // A full stderr must not stop supervision: lines wait, or are dropped and counted.
+  const stderr = new BoundedWriter(2, {
+    reactor,
+    dropped: (lines) => `runsv ${args[0]}: warning: ${lines} lines dropped\n`,
+  });
   const supervisor = new Supervisor(args[0], {
     reactor,
     children,
-    report: (line) => writeErr(`${line}\n`),
+    report: (line) => stderr.write(encoder.encode(`${line}\n`)),
   });
   try {
     supervisor.open();
@@ -40,5 +46,6 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   catchSignal("SIGTERM", () => supervisor.exit());
   reactor.run();
   await supervisor.exited;
+  stderr.close();
   return 0;
 }

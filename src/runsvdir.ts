@@ -14,7 +14,7 @@
  * @module
  */
 
-import { Children, Reactor } from "./reactor/mod.ts";
+import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import type { LogArgument } from "./runsvdir/log_argument.ts";
 import type { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
@@ -53,7 +53,10 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   if (dir === undefined) usage(context.argv0, { args: USAGE.runsvdir, code: 1 });
   const reactor = new Reactor();
   const children = new Children();
-  let emit = (text: string) => writeErr(text);
+  // Never blocked by a stderr nobody reads: that would stop every service's supervision.
+  const dropped = (lines: number) => `runsvdir ${dir}: warning: ${lines} lines dropped\n`;
+  const stderr = new BoundedWriter(2, { reactor, dropped });
+  let emit = (text: string) => stderr.write(encoder.encode(text));
   const warn = (message: string) => emit(`runsvdir ${dir}: warning: ${message}\n`);
   let log: LogArgument | undefined;
   let tap: StderrTap | undefined;
@@ -73,7 +76,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     }
     if (log) {
       const shown = log;
-      tap = StderrTap.install(reactor, (bytes) => shown.append(bytes));
+      tap = StderrTap.install(reactor, (bytes) => shown.append(bytes), { dropped });
       const direct = tap;
       emit = (text) => direct.write(encoder.encode(text));
       fade = setInterval(() => shown.fade(), LOG_FADE_MS);
@@ -104,6 +107,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   for (const [signal, handler] of signals) uncatchSignal(signal, handler);
   clearInterval(fade);
   tap?.close();
+  stderr.close();
   log?.close();
   children.close();
   reactor.stop();

@@ -6,9 +6,42 @@
  * @module
  */
 
-import { assertEquals, assertOk } from "./assert.ts";
-import { alive, bin, pidOf, readText, Sandbox, type Started, waitRunning } from "./helpers.ts";
+import { assertEquals, assertMatch, assertOk } from "./assert.ts";
+import {
+  alive,
+  bin,
+  pidOf,
+  readText,
+  Sandbox,
+  type Started,
+  waitRunning,
+  waitUntil,
+} from "./helpers.ts";
 import { coalesceCommands } from "../src/supervise/supervisor.ts";
+import { BoundedWriter, Reactor } from "../src/reactor/mod.ts";
+import { AT_FDCWD, closeFd, makePipe, O, openAt, readFd, writeFd } from "../src/sys/mod.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Fill the pipe or FIFO behind the non-blocking `fd` until a write would block. */
+function fill(fd: number): void {
+  const block = new Uint8Array(4096).fill(0x2e);
+  while (writeFd(fd, block) > 0) {
+    // Until EAGAIN.
+  }
+}
+
+/** Everything readable now from the non-blocking `fd`. */
+function drain(fd: number): string {
+  const buffer = new Uint8Array(65536);
+  let text = "";
+  for (;;) {
+    const n = readFd(fd, buffer);
+    if (n <= 0) return text;
+    text += decoder.decode(buffer.subarray(0, n));
+  }
+}
 
 /** A started runsvdir that is TERMed (then KILLed) on disposal. */
 type Guarded = Started & AsyncDisposable;
@@ -99,4 +132,85 @@ Deno.test("faults: 16 MiB into one control FIFO leaves memory flat and every ser
   dirs.slice(1).forEach((dir, i) => assertEquals(pidOf(dir), pids[i + 1], `${dir} kept its pid`));
   assertOk(rssKiB(daemon.pid) < limitKiB);
   console.log(`runsvdir RSS: ${base} KiB at start, peak ${peak} KiB during 16 MiB`);
+});
+
+Deno.test("BoundedWriter: a full pipe keeps a bounded backlog, counts drops, reports once drained", async () => {
+  const reactor = new Reactor();
+  const running = reactor.run();
+  const [readEnd, writeEnd] = makePipe({ nonblocking: true });
+  try {
+    fill(writeEnd);
+    const out = new BoundedWriter(writeEnd, {
+      reactor,
+      limit: 100,
+      dropped: (lines) => `test: warning: ${lines} lines dropped\n`,
+    });
+    const started = performance.now();
+    for (let i = 0; i < 50; i++) out.write(encoder.encode(`line ${String(i).padStart(2, "0")}\n`));
+    assertOk(performance.now() - started < 1000, "writes did not block");
+    assertEquals(out.pending, 96); // 12 lines of 8 bytes fit in 100
+    assertEquals(out.dropped, 38);
+    let text = "";
+    await waitUntil(() => {
+      text += drain(readEnd).replace(/^\.+/, "");
+      return text.includes("dropped");
+    }, { what: "the backlog and the notice" });
+    const lines = text.split("\n").filter((line) => line !== "");
+    assertEquals(
+      lines.slice(0, 12),
+      Array.from({ length: 12 }, (_, i) => `line ${String(i).padStart(2, "0")}`),
+    );
+    assertEquals(lines[12], "test: warning: 38 lines dropped");
+    assertEquals(out.pending, 0);
+    // Drained: writes go straight through again.
+    out.write(encoder.encode("after\n"));
+    assertEquals(drain(readEnd), "after\n");
+    out.close();
+  } finally {
+    reactor.stop();
+    await running;
+    reactor.close();
+    closeFd(readEnd);
+    closeFd(writeEnd);
+  }
+});
+
+Deno.test("faults: runsvdir's stderr full (reader stopped): supervision goes on", async () => {
+  await using sb = await Sandbox.create();
+  const [good] = await sleepers(sb, 1);
+  // Services that cannot start: a warning each per second, into the full pipe.
+  for (let i = 0; i < 5; i++) await Deno.mkdir(`${sb.dir}/sv/noisy${i}`, { recursive: true });
+  const fifo = `${sb.dir}/stderr`;
+  const made = await sb.run("mkfifo", [fifo]);
+  assertEquals(made.code, 0);
+  // Held open for reading and writing: writers never see EPIPE, and nobody reads.
+  const held = openAt(AT_FDCWD, fifo, { flags: O.RDWR | O.NONBLOCK | O.CLOEXEC });
+  try {
+    fill(held);
+    const runsvdir = `${await bin()}/runsvdir`;
+    await using daemon = guard(
+      sb.start("sh", ["-c", 'exec "$0" "$1" 2>"$2"', runsvdir, `${sb.dir}/sv`, fifo]),
+    );
+    const first = await waitRunning(good);
+    // Wait for warnings to have been attempted (a second's start retries).
+    await waitUntil(() => readText(`${sb.dir}/sv/noisy0/supervise/stat`).startsWith("down"), {
+      what: "noisy0 to be supervised",
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    Deno.kill(first, "SIGKILL");
+    const second = await waitRunning(good, { not: first, timeout: 5000 });
+    const restart = await sb.run(`${await bin()}/sv`, ["-w", "5", "restart", good]);
+    assertEquals(restart.code, 0, restart.stdout + restart.stderr);
+    await waitRunning(good, { not: second });
+    assertOk(alive(daemon.pid));
+    // Once read again, the warnings kept back come out.
+    let text = "";
+    await waitUntil(() => {
+      text += drain(held);
+      return /noisy\d: warning: unable to start \.\/run/.test(text);
+    }, { what: "the kept warnings" });
+    assertMatch(text, /^runsv noisy\d: warning: unable to start \.\/run: file does not exist$/m);
+  } finally {
+    closeFd(held);
+  }
 });

@@ -137,6 +137,31 @@ export function writeFd(fd: number, bytes: Uint8Array<ArrayBuffer>): number {
   }
 }
 
+const POLLOUT = 0x4;
+
+/**
+ * Whether a write to `fd` would not block now (poll(2) with no timeout): for
+ * a pipe, at least PIPE_BUF (4096) bytes fit. Also true when a write would
+ * fail at once (no reader, a bad descriptor), so that the caller finds out.
+ *
+ * @example
+ * ```ts
+ * import { makePipe, writableNow } from "./fs.ts";
+ * const [, writeEnd] = makePipe();
+ * writableNow(writeEnd); // true: the pipe is empty
+ * ```
+ */
+export function writableNow(fd: number): boolean {
+  const pollfd = new Int16Array(4);
+  new Int32Array(pollfd.buffer, 0, 1)[0] = fd;
+  pollfd[2] = POLLOUT;
+  for (;;) {
+    const n = libc().poll(new Uint8Array(pollfd.buffer), 1n, 0);
+    if (n >= 0) return n > 0;
+    if (errno() !== Errno.EINTR) return true;
+  }
+}
+
 /**
  * A pipe, both ends close-on-exec; `[readEnd, writeEnd]`.
  *

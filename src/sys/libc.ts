@@ -21,6 +21,7 @@ const SYMBOLS = {
   mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
   unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   fsync: { parameters: ["i32"], result: "i32" },
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
