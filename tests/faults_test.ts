@@ -10,10 +10,13 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  hasSysAdmin,
   pidOf,
+  processesUnder,
   readText,
   Sandbox,
   type Started,
+  testUnless,
   waitRunning,
   waitUntil,
 } from "./helpers.ts";
@@ -214,3 +217,63 @@ Deno.test("faults: runsvdir's stderr full (reader stopped): supervision goes on"
     closeFd(held);
   }
 });
+
+/** Run `runsv` (ours or Debian's) on `dir`, its stderr into `log`. */
+function runsvInto(sb: Sandbox, runsv: string, dir: string, log: string): Guarded {
+  return guard(sb.start("sh", ["-c", 'exec "$0" "$1" 2>"$2"', runsv, dir, log]));
+}
+
+/** Fill the file system of `dir` with `dir/filler`. */
+async function fillUp(sb: Sandbox, dir: string): Promise<void> {
+  // dd fails when the file system is full: that is the point.
+  await sb.run("dd", ["if=/dev/zero", `of=${dir}/filler`, "bs=4096"]);
+}
+
+testUnless(
+  "faults: full file system under supervise/: named like runsv's, retried until written",
+  hasSysAdmin() ? undefined : "mounting a tmpfs needs root with CAP_SYS_ADMIN",
+  async () => {
+    await using sb = await Sandbox.create();
+    const dir = await sb.service("web", { run: "exec sleep 1000" });
+    const supervise = `${dir}/supervise`;
+    await Deno.mkdir(supervise);
+    const mounted = await sb.run("mount", ["-t", "tmpfs", "-o", "size=16k", "tmpfs", supervise]);
+    assertEquals(mounted.code, 0, `mount: ${mounted.stderr}`);
+    try {
+      const log = `${sb.dir}/stderr`;
+      await using _runsv = runsvInto(sb, `${await bin()}/runsv`, dir, log);
+      const first = await waitRunning(dir);
+      await fillUp(sb, supervise);
+      Deno.kill(first, "SIGKILL");
+      // The warning names the file as runsv's does. (Debian's runsv says
+      // nothing here: it ignores failed writes of pid and stat, which leaves
+      // them empty, and that frees the page that status needs.)
+      const text = await waitUntil(() => {
+        const text = readText(log);
+        return text.includes("status.new") ? text : "";
+      }, { what: "the warning" });
+      assertEquals(
+        text,
+        `runsv ${dir}: warning: unable to write supervise/status.new: out of disk space\n`,
+      );
+      // Stale while the disk is full, and `sv restart` waits for it...
+      const running = await waitUntil(() => processesUnder(dir).find((pid) => pid !== first), {
+        what: "the service to be started again",
+      });
+      const status = Deno.readFileSync(`${supervise}/status`);
+      assertOk(new DataView(status.buffer).getUint32(12, true) !== running, "status is stale");
+      const restart = sb.run(`${await bin()}/sv`, ["-w", "10", "restart", dir]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // ...until room comes back: then the retry writes the state that is true now.
+      await Deno.remove(`${supervise}/filler`);
+      const { code, stdout } = await restart;
+      assertEquals(code, 0, stdout);
+      assertMatch(stdout, /^ok: run: /);
+      assertOk(alive(await waitRunning(dir, { not: first, timeout: 2000 })));
+      // Reported once, not at every retry.
+      assertEquals(readText(log).split("\n").filter((line) => line).length, 1);
+    } finally {
+      await sb.run("umount", ["-l", supervise]);
+    }
+  },
+);

@@ -84,6 +84,8 @@ const SIGNAL_COMMANDS: Record<string, number> = {
 
 /** Every byte runsv acts on; anything else written to `control` is ignored. */
 const COMMAND_BYTES = new Set([..."udoxtkpchaiq12"].map((c) => c.charCodeAt(0)));
+/** How often status files that could not be written are tried again. */
+const STATUS_RETRY_MS = 500;
 /** Control bytes read at once; the FIFO is not read again until they are acted on. */
 const CONTROL_CHUNK = 4096;
 
@@ -164,6 +166,9 @@ export class Supervisor {
   #log: Unit | undefined;
   #logPipe: [number, number] | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** Units whose status files could not be written: the retry timer, the last failure. */
+  #statusRetry = new Map<Unit, ReturnType<typeof setTimeout>>();
+  #statusFailure = new Map<Unit, string>();
   #closed = false;
 
   constructor(name: string, options: SupervisorOptions) {
@@ -247,6 +252,7 @@ export class Supervisor {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const retry of this.#statusRetry.values()) clearTimeout(retry);
     for (const unit of this.#units()) {
       if (unit.timer !== undefined) clearTimeout(unit.timer);
       if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
@@ -532,16 +538,31 @@ export class Supervisor {
     else unit.startPending = true;
   }
 
-  /** Write pid (when changed), stat and status, each atomically. */
+  /**
+   * Write pid (when changed), stat and status, each atomically. A failure
+   * (a full or failing file system) is reported once, and the files are
+   * written again every {@link STATUS_RETRY_MS} until it succeeds, so that
+   * `sv` never sees a stale state for longer (runsv waits for the next event).
+   */
   #updateStatus(unit: Unit): void {
     const dir = this.#serviceFd;
     const base = `${unit.prefix}supervise/`;
-    try {
-      if (unit.writtenPid !== unit.pid) {
+    const failures: string[] = [];
+    const attempt = (write: () => void) => {
+      try {
+        write();
+      } catch (error) {
+        failures.push(error instanceof Error ? error.message : String(error));
+      }
+    };
+    if (unit.writtenPid !== unit.pid) {
+      attempt(() => {
         replaceFileAt(dir, `${base}pid`, encoder.encode(unit.pid ? `${unit.pid}\n` : ""));
         unit.writtenPid = unit.pid;
-      }
-      replaceFileAt(dir, `${base}stat`, encoder.encode(`${formatStat(unit)}\n`));
+      });
+    }
+    attempt(() => replaceFileAt(dir, `${base}stat`, encoder.encode(`${formatStat(unit)}\n`)));
+    attempt(() =>
       replaceFileAt(
         dir,
         `${base}status`,
@@ -554,9 +575,30 @@ export class Supervisor {
           gotTerm: unit.gotTerm,
           state: unit.state,
         }),
-      );
-    } catch (error) {
-      this.#warn(error instanceof Error ? error.message : String(error));
+      )
+    );
+    // runsv ignores failed writes of pid and stat: a failure of status is what it reports.
+    this.#statusOutcome(unit, failures.at(-1));
+  }
+
+  /** Note how a status update went: report a new failure once, retry until it succeeds. */
+  #statusOutcome(unit: Unit, failure: string | undefined): void {
+    const retry = this.#statusRetry.get(unit);
+    if (failure === undefined) {
+      if (retry !== undefined) clearTimeout(retry);
+      this.#statusRetry.delete(unit);
+      this.#statusFailure.delete(unit);
+      return;
     }
+    if (this.#statusFailure.get(unit) !== failure) this.#warn(failure);
+    this.#statusFailure.set(unit, failure);
+    if (retry !== undefined) return;
+    this.#statusRetry.set(
+      unit,
+      setTimeout(() => {
+        this.#statusRetry.delete(unit);
+        if (!this.#closed) this.#updateStatus(unit);
+      }, STATUS_RETRY_MS),
+    );
   }
 }

@@ -326,7 +326,9 @@ export async function waitLock(fd: number, operation: number): Promise<void> {
 
 /**
  * Replace `name` (relative to `dirfd`) with `bytes` atomically: write
- * `name.new`, then rename, as runit does for every supervise/ file.
+ * `name.new`, then rename, as runit does for every supervise/ file. Throws
+ * {@link SysError} naming the file as runsv does (`open supervise/stat.new`,
+ * `write supervise/status.new`, `rename status.new to supervise/status`).
  *
  * @example
  * ```ts ignore
@@ -347,10 +349,19 @@ export function replaceFileAt(dirfd: number, name: string, bytes: Uint8Array<Arr
   } catch (error) {
     closeFd(fd);
     libc().unlinkat(dirfd, cstring(temporary), 0);
+    if (error instanceof SysError && error.operation === "write") {
+      throw new SysError(`write ${temporary}`, error.errno);
+    }
     throw error;
   }
   closeFd(fd);
-  renameAt(dirfd, temporary, name);
+  if (libc().renameat(dirfd, cstring(temporary), dirfd, cstring(name)) === -1) {
+    // runsv's wording: "unable to rename status.new to supervise/status".
+    throw new SysError(
+      `rename ${temporary.slice(temporary.lastIndexOf("/") + 1)} to ${name}`,
+      errno(),
+    );
+  }
 }
 
 /**
