@@ -10,6 +10,7 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  hasDebianRunit,
   hasSysAdmin,
   pidOf,
   processesUnder,
@@ -51,21 +52,26 @@ type Guarded = Started & AsyncDisposable;
 
 function guard(started: Started): Guarded {
   let finished = false;
-  started.done.finally(() => finished = true);
+  // The process itself, not its output: Debian's runsvdir leaves runsv
+  // processes holding stderr (the sandbox ends them).
+  started.child.status.finally(() => finished = true);
   return {
     ...started,
     async [Symbol.asyncDispose]() {
-      if (!finished) {
-        try {
-          Deno.kill(started.pid, "SIGTERM");
-        } catch {
-          // Already gone.
-        }
-        const deadline = Date.now() + 10_000;
-        while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        if (!finished) started.child.kill("SIGKILL");
+      if (finished) return;
+      try {
+        Deno.kill(started.pid, "SIGTERM");
+      } catch {
+        // Already gone.
       }
-      await started.done.catch(() => {});
+      const deadline = Date.now() + 10_000;
+      while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      try {
+        if (!finished) started.child.kill("SIGKILL");
+      } catch {
+        // Exited meanwhile.
+      }
+      await started.child.status;
     },
   };
 }
@@ -277,3 +283,48 @@ testUnless(
     }
   },
 );
+
+Deno.test("faults: soft `ulimit -Sn 64` reaches services (with and without -P) and chpst's program", async () => {
+  await using sb = await Sandbox.create();
+  const bins = await bin();
+  const peers: Array<[string, string]> = [["ours", `${bins}/runsvdir`]];
+  if (hasDebianRunit()) peers.push(["runit", "/usr/bin/runsvdir"]);
+  const seen: Record<string, string> = {};
+  for (const [peer, runsvdir] of peers) {
+    for (const flags of [[], ["-P"]]) {
+      const name = `${peer}${flags.join("")}`;
+      const svdir = `${sb.dir}/${name}`;
+      await sb.service(`${name}/probe`, {
+        run: `echo "$(ulimit -Sn) $(ulimit -Hn)" >../../${name}.limit; exec sleep 1000`,
+      });
+      await using _daemon = guard(
+        sb.start("bash", ["-c", 'ulimit -Sn 64; exec "$@"', "bash", runsvdir, ...flags, svdir]),
+      );
+      seen[name] = await waitUntil(() => readText(`${sb.dir}/${name}.limit`).trim(), {
+        what: `${name}'s service to report its limit`,
+      });
+    }
+  }
+  const hard = (await sb.run("bash", ["-c", "ulimit -Hn"])).stdout.trim();
+  for (const [name, limit] of Object.entries(seen)) assertEquals(limit, `64 ${hard}`, name);
+  for (
+    const [chpst, args, want] of [
+      [`${bins}/chpst`, [], "64"],
+      [`${bins}/chpst`, ["-o", "100"], "100"],
+      [`${bins}/softlimit`, ["-o", "100"], "100"],
+      [`${bins}/envdir`, [await Deno.makeTempDir({ dir: sb.dir })], "64"],
+    ] as Array<[string, string[], string]>
+  ) {
+    const { stdout } = await sb.run("bash", [
+      "-c",
+      'ulimit -Sn 64; exec "$@"',
+      "bash",
+      chpst,
+      ...args,
+      "sh",
+      "-c",
+      "ulimit -Sn",
+    ]);
+    assertEquals(stdout.trim(), want, `${chpst} ${args.join(" ")}`);
+  }
+});
