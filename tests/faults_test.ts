@@ -328,3 +328,48 @@ Deno.test("faults: soft `ulimit -Sn 64` reaches services (with and without -P) a
     assertEquals(stdout.trim(), want, `${chpst} ${args.join(" ")}`);
   }
 });
+
+Deno.test("faults: hard `ulimit -n 64`, 50 services: reported once, what runs keeps running, recovers", async () => {
+  await using sb = await Sandbox.create();
+  const dirs = await sleepers(sb, 50);
+  const log = `${sb.dir}/stderr`;
+  const runsvdir = `${await bin()}/runsvdir`;
+  await using daemon = guard(
+    sb.start("bash", ["-c", 'ulimit -n 64; exec "$0" "$1" 2>"$2"', runsvdir, `${sb.dir}/sv`, log]),
+  );
+  const running = () => dirs.filter((dir) => /^run\b/.test(readText(`${dir}/supervise/stat`)));
+  const warned = await waitUntil(
+    () => /out of descriptors \(limit 64\): (\d+) services wait/.exec(readText(log)),
+    { what: "the warning" },
+  );
+  const waiting = Number(warned![1]);
+  // Every supervisor that fitted was started by the scan that warned.
+  const first = (await waitUntil(() => {
+    const now = running();
+    return now.length === 50 - waiting ? now : undefined;
+  }, { what: `${50 - waiting} services to run` }))!;
+  assertOk(first.length >= 3, `${first.length} services run`);
+  // Those that run keep running, and are supervised: a killed one comes back.
+  const victim = pidOf(first[0]);
+  Deno.kill(victim, "SIGKILL");
+  await waitRunning(first[0], { not: victim, timeout: 5000 });
+  const sv = await sb.run(`${await bin()}/sv`, ["status", ...first]);
+  assertEquals(sv.code, 0, sv.stdout);
+  // Room comes back when services go away: those waiting start by themselves.
+  const kept = [first[0], ...dirs.filter((dir) => !first.includes(dir)).slice(0, first.length - 1)];
+  for (const dir of dirs) if (!kept.includes(dir)) await Deno.remove(dir, { recursive: true });
+  await waitUntil(() => kept.every((dir) => /^run\b/.test(readText(`${dir}/supervise/stat`))), {
+    what: `${kept.length} services to run`,
+    timeout: 15_000,
+  });
+  assertOk(alive(daemon.pid));
+  await waitUntil(() => readText(log).includes("free again"), { what: "the recovery line" });
+  // (Removing directories under running supervisors has runit's warnings too.)
+  const text = readText(log);
+  assertEquals(text.split("\n").filter((line) => line.includes("descriptors")), [
+    `runsvdir ${sb.dir}/sv: warning: out of descriptors (limit 64): ${waiting} services wait, retrying`,
+    `runsvdir ${sb.dir}/sv: warning: descriptors free again: all supervised`,
+  ]);
+  assertOk(!/fatal|open more files/.test(text), text);
+  console.log(`under ulimit -n 64: ${first.length} of 50 supervised at once`);
+});

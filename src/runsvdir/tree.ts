@@ -27,7 +27,21 @@
  * @module
  */
 
-import { AT_FDCWD, O, openAt, processGroupOf, sendSignal, SIG, statAt } from "../sys/mod.ts";
+import {
+  AT_FDCWD,
+  Errno,
+  errorText,
+  getLimit,
+  listDir,
+  O,
+  openAt,
+  processGroupOf,
+  RLIMIT,
+  S,
+  sendSignal,
+  SIG,
+  statAt,
+} from "../sys/mod.ts";
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "../supervise/supervisor.ts";
 import { type EntryShape, entryShape, scanServices } from "./scan.ts";
@@ -77,6 +91,18 @@ const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
 const EVENT_DELAY_MS = 2;
 /** The shortest wait between two looks at settling entries. */
 const SETTLE_POLL_MIN_MS = 5;
+/**
+ * Descriptors a supervisor holds: the service directory, then `lock`,
+ * `control` and `ok` of `supervise/`; a log adds its directory, its own
+ * three, and the pipe's two ends.
+ */
+const DESCRIPTORS_PER_SERVICE = 4;
+const DESCRIPTORS_PER_LOG = 6;
+/**
+ * Descriptors kept free for what runs: a status file being replaced, the
+ * session helper's pipe, a directory listing, and Deno's own.
+ */
+const DESCRIPTOR_RESERVE = 8;
 /** After the stop timeout, KILL again this often, this many times. */
 const KILL_INTERVAL_MS = 1000;
 const KILL_ROUNDS = 5;
@@ -116,6 +142,11 @@ export class ServiceTree {
   /** Whether a scan has read the directory: entries found later must settle. */
   #scanned = false;
   #lastScan: { key: string; mtimeSec: number; at: number; links: boolean } | undefined;
+  /** Free descriptors left for new supervisors in this pass; measured on first need. */
+  #budget: number | undefined;
+  /** Entries waiting for descriptors (not reported one by one). */
+  #starving = new Set<string>();
+  #starvationReported = false;
 
   constructor(dir: string, options: ServiceTreeOptions) {
     this.dir = dir;
@@ -142,6 +173,7 @@ export class ServiceTree {
   /** Bring the supervised set in line with the directory. */
   scan(): void {
     if (this.#stopping) return;
+    this.#budget = undefined;
     const warnings: string[] = [];
     const at = Date.now();
     const dir = this.#ensureWatch(warnings);
@@ -182,9 +214,55 @@ export class ServiceTree {
     for (const [key, slot] of this.#slots) {
       if (present.has(key)) continue;
       this.#slots.delete(key);
+      this.#starving.delete(key);
       if (slot.supervisor) this.#retire(slot.supervisor);
     }
+    this.#reportStarvation();
     this.#armSettle();
+  }
+
+  /**
+   * Out of descriptors: one line when entries start waiting for them, one
+   * when every entry is supervised again (not one per entry and retry).
+   */
+  #reportStarvation(): void {
+    const waiting = this.#starving.size;
+    if (waiting > 0 && !this.#starvationReported) {
+      const limit = getLimit(RLIMIT.NOFILE).soft;
+      this.#options.report(
+        `runsvdir ${this.dir}: warning: out of descriptors (limit ${limit}): ` +
+          `${waiting} services wait, retrying`,
+      );
+      this.#starvationReported = true;
+    } else if (waiting === 0 && this.#starvationReported) {
+      this.#options.report(`runsvdir ${this.dir}: warning: descriptors free again: all supervised`);
+      this.#starvationReported = false;
+    }
+  }
+
+  /**
+   * Whether a supervisor for `slot` fits in the descriptors left, keeping
+   * {@link DESCRIPTOR_RESERVE} free so that what runs goes on running.
+   */
+  #roomFor(slot: Slot): boolean {
+    this.#budget ??= freeDescriptors();
+    let needed = DESCRIPTORS_PER_SERVICE;
+    try {
+      const log = statAt(AT_FDCWD, `${this.dir}/${slot.name}/log`);
+      if (log && (log.mode & S.IFMT) === S.IFDIR) needed += DESCRIPTORS_PER_LOG;
+    } catch {
+      // Its supervisor reports that.
+    }
+    if (this.#budget - needed < DESCRIPTOR_RESERVE) return false;
+    this.#budget -= needed;
+    return true;
+  }
+
+  /** Make `slot` wait for descriptors, tried again after the retry delay. */
+  #starve(slot: Slot): void {
+    this.#starving.add(slot.key);
+    slot.retryAt = Date.now() + (this.#options.retryMs ?? 1000);
+    this.#armRetry();
   }
 
   /**
@@ -237,11 +315,13 @@ export class ServiceTree {
 
   #settlePending(): void {
     if (this.#stopping) return;
+    this.#budget = undefined;
     const now = Date.now();
     for (const slot of this.#slots.values()) {
       if (!slot.pending || !this.#settled(slot, slot.pending)) continue;
       if (!slot.supervisor && now >= slot.retryAt) this.#launch(slot);
     }
+    this.#reportStarvation();
     this.#armSettle();
   }
 
@@ -280,6 +360,7 @@ export class ServiceTree {
 
   #launch(slot: Slot): void {
     const { reactor, children, newSession, report } = this.#options;
+    if (!this.#roomFor(slot)) return this.#starve(slot);
     const supervisor = new Supervisor(slot.name, { reactor, children, newSession, report });
     try {
       const dirFd = openAt(AT_FDCWD, `${this.dir}/${slot.name}`, {
@@ -291,6 +372,8 @@ export class ServiceTree {
       const message = error instanceof SupervisorFatal
         ? error.message
         : `runsv ${slot.name}: fatal: ${error instanceof Error ? error.message : String(error)}`;
+      // Out of descriptors after all (others took them meanwhile): waits with the rest.
+      if (OUT_OF_DESCRIPTORS.some((text) => message.endsWith(text))) return this.#starve(slot);
       if (message !== slot.lastFatal) report(message);
       slot.lastFatal = message;
       slot.retryAt = Date.now() + (this.#options.retryMs ?? 1000);
@@ -299,6 +382,7 @@ export class ServiceTree {
     }
     slot.lastFatal = undefined;
     slot.supervisor = supervisor;
+    this.#starving.delete(slot.key);
     supervisor.exited.then(() => {
       if (this.#stopping || slot.supervisor !== supervisor) return;
       // Gone after `x`: runit's runsvdir starts runsv again.
@@ -413,6 +497,21 @@ export class ServiceTree {
     } catch {
       // Already closed.
     }
+  }
+}
+
+/** How a failure for want of descriptors ends its message. */
+const OUT_OF_DESCRIPTORS = [errorText(Errno.EMFILE), errorText(Errno.ENFILE)];
+
+/** Descriptors this process may still open (Infinity when that cannot be told). */
+function freeDescriptors(): number {
+  try {
+    const limit = getLimit(RLIMIT.NOFILE).soft;
+    if (limit > BigInt(Number.MAX_SAFE_INTEGER)) return Infinity;
+    // The listing's own descriptor is counted too, and closed again.
+    return Number(limit) - (listDir(AT_FDCWD, "/proc/self/fd").length - 1);
+  } catch {
+    return Infinity;
   }
 }
 

@@ -6,7 +6,9 @@
  * @module
  */
 
-import { cstring, errno, libc } from "./libc.ts";
+import { cstring, decodeName, errno, libc } from "./libc.ts";
+
+export { decodeName, encodeName } from "./libc.ts";
 import { Errno, SysError } from "./errno.ts";
 
 /** `dirfd` value meaning "relative to the current directory". */
@@ -490,4 +492,58 @@ export function changeDir(path: string): void {
  */
 export function changeRoot(path: string): void {
   if (libc().chroot(cstring(path)) === -1) throw new SysError("change root directory", errno());
+}
+
+/** A directory entry: its name and its type as the directory says (DT_*; 0 unknown). */
+export interface DirEntry {
+  /** The name; bytes that are not UTF-8 are kept as U+DC80-U+DCFF (see {@link cstring}). */
+  name: string;
+  /** d_type: {@link DT}.DIR, .LNK, .REG …, or DT.UNKNOWN. */
+  type: number;
+}
+
+/** d_type values. */
+export const DT = { UNKNOWN: 0, FIFO: 1, DIR: 4, REG: 8, LNK: 10 } as const;
+
+/**
+ * Every entry of a directory but `.` and `..`, read with getdents64, names
+ * as bytes (so a name that is not UTF-8 is listed, and can be opened again
+ * by the name given). Throws {@link SysError} ("open directory DIR", "read
+ * directory DIR").
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, listDir } from "./fs.ts";
+ * listDir(AT_FDCWD, "/").some((entry) => entry.name === "tmp"); // true
+ * ```
+ */
+export function listDir(dirfd: number, path: string): DirEntry[] {
+  const fd = openAt(dirfd, path, {
+    flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC,
+    what: `open directory ${path}`,
+  });
+  const entries: DirEntry[] = [];
+  const buffer = new Uint8Array(32768);
+  const view = new DataView(buffer.buffer);
+  try {
+    for (;;) {
+      const n = Number(libc().getdents64(fd, buffer, BigInt(buffer.length)));
+      if (n === 0) return entries;
+      if (n < 0) throw new SysError(`read directory ${path}`, errno());
+      for (let at = 0; at < n;) {
+        const length = view.getUint16(at + 16, true);
+        const type = buffer[at + 18];
+        let end = at + 19;
+        while (buffer[end] !== 0) end++;
+        const bytes = buffer.subarray(at + 19, end);
+        at += length;
+        if (bytes.length <= 2 && bytes[0] === 0x2e && (bytes.length === 1 || bytes[1] === 0x2e)) {
+          continue;
+        }
+        entries.push({ name: decodeName(bytes), type });
+      }
+    }
+  } finally {
+    closeFd(fd);
+  }
 }
