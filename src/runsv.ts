@@ -6,7 +6,7 @@
 
 import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "./supervise/supervisor.ts";
-import { catchSignal } from "./sys/mod.ts";
+import { catchSignal, encodeName } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
@@ -25,7 +25,6 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   if (args.length !== 1 || args[0] === "-V") usage(context.argv0, { args: USAGE.runsv, code: 1 });
   const reactor = new Reactor();
   const children = new Children();
-  const encoder = new TextEncoder();
   // A full stderr must not stop supervision: lines wait, or are dropped and counted.
   const stderr = new BoundedWriter(2, {
     reactor,
@@ -34,7 +33,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   const supervisor = new Supervisor(args[0], {
     reactor,
     children,
-    report: (line) => stderr.write(encoder.encode(`${line}\n`)),
+    report: (line) => stderr.write(encodeName(`${line}\n`)),
   });
   try {
     supervisor.open();

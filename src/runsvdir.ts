@@ -18,7 +18,7 @@ import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import type { LogArgument } from "./runsvdir/log_argument.ts";
 import type { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
-import { catchSignal, inheritedIgnores, SIG, uncatchSignal } from "./sys/mod.ts";
+import { catchSignal, encodeName, inheritedIgnores, SIG, uncatchSignal } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
@@ -56,7 +56,8 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   // Never blocked by a stderr nobody reads: that would stop every service's supervision.
   const dropped = (lines: number) => `runsvdir ${dir}: warning: ${lines} lines dropped\n`;
   const stderr = new BoundedWriter(2, { reactor, dropped });
-  let emit = (text: string) => stderr.write(encoder.encode(text));
+  // encodeName: a service name that is not UTF-8 is printed as its bytes, as runit does.
+  let emit = (text: string) => stderr.write(encodeName(text));
   const warn = (message: string) => emit(`runsvdir ${dir}: warning: ${message}\n`);
   let log: LogArgument | undefined;
   let tap: StderrTap | undefined;
@@ -78,7 +79,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
       const shown = log;
       tap = StderrTap.install(reactor, (bytes) => shown.append(bytes), { dropped });
       const direct = tap;
-      emit = (text) => direct.write(encoder.encode(text));
+      emit = (text) => direct.write(encodeName(text));
       fade = setInterval(() => shown.fade(), LOG_FADE_MS);
     } else {
       warn("log service disabled.");

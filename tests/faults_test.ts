@@ -23,7 +23,22 @@ import {
 } from "./helpers.ts";
 import { coalesceCommands } from "../src/supervise/supervisor.ts";
 import { BoundedWriter, Reactor } from "../src/reactor/mod.ts";
-import { AT_FDCWD, closeFd, makePipe, O, openAt, readFd, writeFd } from "../src/sys/mod.ts";
+import {
+  AT_FDCWD,
+  chmodAt,
+  closeFd,
+  decodeName,
+  encodeName,
+  makeDirAt,
+  makePipe,
+  O,
+  openAt,
+  readFd,
+  readFileAt,
+  readLinkAt,
+  replaceFileAt,
+  writeFd,
+} from "../src/sys/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -372,4 +387,69 @@ Deno.test("faults: hard `ulimit -n 64`, 50 services: reported once, what runs ke
   ]);
   assertOk(!/fatal|open more files/.test(text), text);
   console.log(`under ulimit -n 64: ${first.length} of 50 supervised at once`);
+});
+
+Deno.test("decodeName and encodeName: bytes that are not UTF-8 go round", () => {
+  const cases = [
+    [0x69, 0x6e, 0x76, 0xff, 0xfe, 0x75],
+    [0xc3, 0xa9, 0xc3],
+    [0xed, 0xa0, 0x80], // an encoded surrogate is not UTF-8
+    [0xe2, 0x82, 0xac, 0x80, 0xf0, 0x9f, 0x98, 0x80],
+  ];
+  for (const bytes of cases) {
+    assertEquals([...encodeName(decodeName(new Uint8Array(bytes)))], bytes);
+  }
+  assertEquals(decodeName(new Uint8Array([0x61, 0xff])), "a\udcff");
+  assertEquals(decodeName(encoder.encode("plain é €")), "plain é €");
+  assertEquals([...encodeName("a\udcff")], [0x61, 0xff]);
+});
+
+Deno.test("faults: a service directory whose name is not UTF-8 is supervised; messages keep its bytes", async () => {
+  await using sb = await Sandbox.create();
+  const bytes = [0x69, 0x6e, 0x76, 0xff, 0xfe, 0x75, 0x74, 0x66, 0x38]; // "inv\xff\xfeutf8"
+  const name = decodeName(new Uint8Array(bytes));
+  const peers: Array<[string, string]> = [["ours", `${await bin()}/runsvdir`]];
+  if (hasDebianRunit()) peers.push(["runit", "/usr/bin/runsvdir"]);
+  const warnings: Record<string, Uint8Array> = {};
+  for (const [peer, runsvdir] of peers) {
+    const svdir = `${sb.dir}/${peer}`;
+    const dir = `${svdir}/${name}`;
+    await Deno.mkdir(svdir);
+    makeDirAt(AT_FDCWD, dir, 0o755);
+    replaceFileAt(AT_FDCWD, `${dir}/run`, encoder.encode("#!/bin/sh\nexec sleep 1000\n"));
+    chmodAt(AT_FDCWD, `${dir}/run`, 0o755);
+    // A `log` that is no directory: runsv warns, naming the service.
+    replaceFileAt(AT_FDCWD, `${dir}/log`, encoder.encode(""));
+    const log = `${sb.dir}/${peer}.stderr`;
+    await using _daemon = guard(
+      sb.start("sh", ["-c", 'exec "$0" "$1" 2>"$2"', runsvdir, svdir, log]),
+    );
+    const pid = await waitUntil(() => {
+      const stat = decoder.decode(readFileAt(AT_FDCWD, `${dir}/supervise/stat`, 64));
+      const pid = Number(decoder.decode(readFileAt(AT_FDCWD, `${dir}/supervise/pid`, 64)));
+      return stat.startsWith("run") && alive(pid) ? pid : 0;
+    }, { what: `${peer}: the service to run` });
+    assertEquals(
+      readLinkAt(AT_FDCWD, `/proc/${pid}/cwd`),
+      new TextDecoder().decode(encodeName(dir)),
+    );
+    await waitUntil(() => Deno.readFileSync(log).includes(0x0a), { what: `${peer}: the warning` });
+    warnings[peer] = Deno.readFileSync(log);
+    // Debian's sv reads its status by its name's bytes.
+    if (hasDebianRunit()) {
+      const sv = await sb.run("bash", [
+        "-c",
+        '/usr/bin/sv status "$0/$(printf "inv\\377\\376utf8")" | cut -d" " -f1',
+        svdir,
+      ]);
+      assertEquals(sv.stdout, "run:\n", `${peer}: ${sv.stderr}`);
+    }
+  }
+  const want = [
+    ...encoder.encode("runsv "),
+    ...bytes,
+    ...encoder.encode(": warning: ./log: not a directory.\n"),
+  ];
+  assertEquals([...warnings.ours], want);
+  if (warnings.runit) assertEquals([...warnings.runit], want);
 });

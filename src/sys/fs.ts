@@ -53,6 +53,14 @@ export interface FileStat {
   size: number;
   /** Modification time, seconds. */
   mtimeSec: number;
+  /** Modification time, nanoseconds within the second. */
+  mtimeNsec: number;
+  /** Status change time, seconds and nanoseconds. */
+  ctimeSec: number;
+  /** Status change time, nanoseconds within the second. */
+  ctimeNsec: number;
+  /** Hard links. */
+  nlink: number;
 }
 
 /**
@@ -283,6 +291,10 @@ export function statAt(
     ino: view.getBigUint64(32, true),
     size: Number(view.getBigUint64(40, true)),
     mtimeSec: Number(view.getBigInt64(112, true)),
+    mtimeNsec: view.getUint32(120, true),
+    ctimeSec: Number(view.getBigInt64(96, true)),
+    ctimeNsec: view.getUint32(104, true),
+    nlink: view.getUint32(16, true),
     dev: (BigInt(view.getUint32(136, true)) << 32n) | BigInt(view.getUint32(140, true)),
   };
 }
