@@ -22,7 +22,7 @@ import {
   waitUntil,
 } from "./helpers.ts";
 import { coalesceCommands } from "../src/supervise/supervisor.ts";
-import { BoundedWriter, Reactor } from "../src/reactor/mod.ts";
+import { BoundedWriter, Children, Reactor } from "../src/reactor/mod.ts";
 import {
   AT_FDCWD,
   chmodAt,
@@ -452,4 +452,28 @@ Deno.test("faults: a service directory whose name is not UTF-8 is supervised; me
   ];
   assertEquals([...warnings.ours], want);
   if (warnings.runit) assertEquals([...warnings.runit], want);
+});
+
+Deno.test("faults: a child that exits while a burst of exits is handled is reaped at the next spawn", () => {
+  const children = new Children();
+  try {
+    const exits: number[] = [];
+    const first = children.start(["/bin/true"], {}, () => exits.push(first));
+    // A burst: the event loop (and so the SIGCHLD listener) does not run
+    // until it ends. Wait, without yielding, for the child to be a zombie.
+    const deadline = Date.now() + 5000;
+    while (!readText(`/proc/${first}/stat`).replace(/^.*\) /s, "").startsWith("Z")) {
+      if (Date.now() > deadline) throw new Error("the child did not exit");
+    }
+    // The burst starts the next service: the zombie is collected there and then.
+    const second = children.start(["/bin/sleep", "5"], {}, () => exits.push(second));
+    assertEquals(exits, [first]);
+    assertEquals(readText(`/proc/${first}/stat`), "");
+    Deno.kill(second, "SIGKILL");
+    const until = Date.now() + 5000;
+    while (!exits.includes(second) && Date.now() < until) children.reap();
+    assertEquals(exits, [first, second]);
+  } finally {
+    children.close();
+  }
 });
