@@ -22,6 +22,7 @@ import {
   waitUntil,
 } from "./helpers.ts";
 import { coalesceCommands } from "../src/supervise/supervisor.ts";
+import { ServiceTree } from "../src/runsvdir/tree.ts";
 import { BoundedWriter, Children, Reactor } from "../src/reactor/mod.ts";
 import {
   AT_FDCWD,
@@ -475,5 +476,63 @@ Deno.test("faults: a child that exits while a burst of exits is handled is reape
     assertEquals(exits, [first, second]);
   } finally {
     children.close();
+  }
+});
+
+/** A reactor that throws (a TypeError, as a bug would) at the next watch after `arm()`. */
+class FaultyReactor extends Reactor {
+  #armed = false;
+  arm(): void {
+    this.#armed = true;
+  }
+  override watch(fd: number, handler: (events: number) => void, events?: number): void {
+    if (this.#armed) {
+      this.#armed = false;
+      throw new TypeError("injected fault");
+    }
+    super.watch(fd, handler, events);
+  }
+}
+
+Deno.test("faults: an unexpected exception in one supervisor: reported, that one restarted with a backoff, others untouched", async () => {
+  await using sb = await Sandbox.create();
+  const [a, b] = await sleepers(sb, 2);
+  const reactor = new FaultyReactor();
+  const children = new Children();
+  const reports: string[] = [];
+  const tree = new ServiceTree(`${sb.dir}/sv`, {
+    reactor,
+    children,
+    report: (line) => reports.push(line),
+    retryMs: 100,
+  });
+  const running = reactor.run();
+  try {
+    tree.start();
+    const [pidA, pidB] = await Promise.all([waitRunning(a), waitRunning(b)]);
+    // A command to s0: after acting on it, its supervisor watches its FIFO again, and throws.
+    reactor.arm();
+    const fifo = await Deno.open(`${a}/supervise/control`, { write: true });
+    await fifo.write(encoder.encode("c"));
+    fifo.close();
+    await waitUntil(() => reports.length > 0, { what: "the report" });
+    assertEquals(reports, [`runsvdir ${sb.dir}/sv: warning: s0: injected fault`]);
+    // Nothing left running unsupervised: s0's service was stopped...
+    await waitUntil(() => !alive(pidA), { what: "s0's old service to stop", timeout: 5000 });
+    const failedAt = Date.now();
+    // ...and after the backoff a new supervisor starts it again.
+    const again = await waitRunning(a, { not: pidA, timeout: 5000 });
+    assertOk(Date.now() - failedAt >= 500, "restarted after a backoff");
+    assertOk(alive(again));
+    assertEquals(pidOf(b), pidB);
+    assertOk(alive(pidB));
+    const status = await sb.run(`${await bin()}/sv`, ["-w", "5", "restart", a]);
+    assertEquals(status.code, 0, status.stdout);
+  } finally {
+    await tree.stop({ timeoutMs: 2000 });
+    children.close();
+    reactor.stop();
+    await running;
+    reactor.close();
   }
 });

@@ -3,6 +3,11 @@
  * in this process, each with its own {@link Supervisor} (the code `runsv DIR`
  * runs), sharing one reactor and one reaper.
  *
+ * A supervisor that meets an unexpected exception (a bug, not a failed
+ * system call) stops its processes and is replaced by a new one after a
+ * backoff (1 s, doubled each time in a row, at most 60 s), reported as
+ * `runsvdir DIR: warning: NAME: …`; the others are untouched.
+ *
  * Entries are known by device and inode, as in runit: a rename changes
  * nothing, a second symlink to a supervised directory is ignored, and an
  * entry that goes away has its service and log taken down as `x` does. A
@@ -84,6 +89,8 @@ interface Slot {
   lastFatal: string | undefined;
   /** Set while a new entry settles; it is not started before that ends. */
   pending: Pending | undefined;
+  /** Unexpected failures of its supervisor in a row: the restart backoff grows with them. */
+  failures: number;
 }
 
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
@@ -103,6 +110,11 @@ const DESCRIPTORS_PER_LOG = 6;
  * session helper's pipe, a directory listing, and Deno's own.
  */
 const DESCRIPTOR_RESERVE = 8;
+/** A supervisor that failed unexpectedly is restarted after this, doubled each time in a row. */
+const FAILURE_BACKOFF_MS = 1000;
+const FAILURE_BACKOFF_MAX_MS = 60_000;
+/** A supervisor that ran this long without failing starts its backoff afresh. */
+const FAILURE_FORGOTTEN_MS = 60_000;
 /** After the stop timeout, KILL again this often, this many times. */
 const KILL_INTERVAL_MS = 1000;
 const KILL_ROUNDS = 5;
@@ -147,6 +159,7 @@ export class ServiceTree {
   /** Entries waiting for descriptors (not reported one by one). */
   #starving = new Set<string>();
   #starvationReported = false;
+  #backoffTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(dir: string, options: ServiceTreeOptions) {
     this.dir = dir;
@@ -198,6 +211,7 @@ export class ServiceTree {
           retryAt: 0,
           lastFatal: undefined,
           pending: undefined,
+          failures: 0,
         };
         this.#slots.set(key, slot);
         if (!initial) {
@@ -336,6 +350,7 @@ export class ServiceTree {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#eventTimer);
     clearTimeout(this.#settleTimer);
+    for (const timer of this.#backoffTimers) clearTimeout(timer);
     this.#unwatch();
     const all = this.supervisors;
     for (const supervisor of all) supervisor.exit();
@@ -361,7 +376,14 @@ export class ServiceTree {
   #launch(slot: Slot): void {
     const { reactor, children, newSession, report } = this.#options;
     if (!this.#roomFor(slot)) return this.#starve(slot);
-    const supervisor = new Supervisor(slot.name, { reactor, children, newSession, report });
+    const started = Date.now();
+    const supervisor: Supervisor = new Supervisor(slot.name, {
+      reactor,
+      children,
+      newSession,
+      report,
+      onFailure: (error) => this.#failed(slot, supervisor, { error, started }),
+    });
     try {
       const dirFd = openAt(AT_FDCWD, `${this.dir}/${slot.name}`, {
         flags: DIRECTORY,
@@ -390,6 +412,33 @@ export class ServiceTree {
       slot.retryAt = 0;
       if (this.#slots.get(slot.key) === slot) this.#requestScan();
     });
+  }
+
+  /**
+   * One supervisor met an unexpected exception (it has stopped its processes
+   * and let go of the directory): report it, and start a new one after a
+   * backoff, as runsvdir restarts a runsv that died. The others are untouched.
+   */
+  #failed(
+    slot: Slot,
+    supervisor: Supervisor,
+    how: { error: unknown; started: number },
+  ): void {
+    const { error, started } = how;
+    const text = error instanceof Error ? error.message : String(error);
+    this.#options.report(`runsvdir ${this.dir}: warning: ${slot.name}: ${text}`);
+    this.#leaving.delete(supervisor);
+    if (slot.supervisor !== supervisor || this.#stopping) return;
+    slot.supervisor = undefined;
+    if (Date.now() - started > FAILURE_FORGOTTEN_MS) slot.failures = 0;
+    const backoff = Math.min(FAILURE_BACKOFF_MS * 2 ** slot.failures, FAILURE_BACKOFF_MAX_MS);
+    slot.failures++;
+    slot.retryAt = Date.now() + backoff;
+    const timer = setTimeout(() => {
+      this.#backoffTimers.delete(timer);
+      this.scan();
+    }, backoff);
+    this.#backoffTimers.add(timer);
   }
 
   /** An entry went away: its service and log go down as on `x`. */

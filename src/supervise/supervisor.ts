@@ -48,6 +48,14 @@ export interface SupervisorOptions {
   newSession?: boolean;
   /** Where `runsv NAME: warning: …` lines go; stderr by default. */
   report?: (line: string) => void;
+  /**
+   * An unexpected exception (a bug, not a failed system call) in this
+   * directory's queue: the supervisor stops its processes (TERM, CONT),
+   * releases the directory and calls this, so that its owner can start a new
+   * one (runsvdir, with a backoff). Without it, the error is reported as a
+   * warning and supervision goes on.
+   */
+  onFailure?: (error: unknown) => void;
 }
 
 interface Unit {
@@ -286,9 +294,24 @@ export class Supervisor {
         await step();
         await this.#reconcile();
       } catch (error) {
-        this.#warn(error instanceof Error ? error.message : String(error));
+        if (error instanceof SysError || !this.#options.onFailure) {
+          this.#warn(error instanceof Error ? error.message : String(error));
+        } else {
+          this.#fail(error);
+        }
       }
     });
+  }
+
+  /** Give up after an unexpected exception: nothing is left running unsupervised. */
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    for (const unit of this.#units()) {
+      this.#signal(unit, SIG.TERM);
+      this.#signal(unit, SIG.CONT);
+    }
+    this.close();
+    this.#options.onFailure?.(error);
   }
 
   #watchControl(unit: Unit): void {
