@@ -536,3 +536,47 @@ Deno.test("faults: an unexpected exception in one supervisor: reported, that one
     reactor.close();
   }
 });
+
+Deno.test("faults: hostile states in some service directories leave runsvdir and the others alone", async () => {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/sv`;
+  const dirs = await sleepers(sb, 5);
+  // Names runit never meets: a newline in it, and 255 bytes.
+  const odd = [await sb.service("sv/new\nline", { run: "exec sleep 1000" })];
+  odd.push(await sb.service(`sv/${"x".repeat(255)}`, { run: "exec sleep 1000" }));
+  const log = `${sb.dir}/stderr`;
+  const runsvdir = `${await bin()}/runsvdir`;
+  await using daemon = guard(sb.start("sh", ["-c", 'exec "$0" "$1" 2>"$2"', runsvdir, svdir, log]));
+  const pids = await Promise.all([...dirs, ...odd].map((dir) => waitRunning(dir)));
+  const [statusDir, controlFile, removed, unreadable, untouched] = dirs;
+  // status made a directory, control replaced by a regular file, supervise/ removed, unreadable.
+  await Deno.remove(`${statusDir}/supervise/status`);
+  await Deno.mkdir(`${statusDir}/supervise/status`);
+  await Deno.remove(`${controlFile}/supervise/control`);
+  await Deno.writeTextFile(`${controlFile}/supervise/control`, "");
+  await Deno.remove(`${removed}/supervise`, { recursive: true });
+  await Deno.chmod(unreadable, 0);
+  try {
+    // Events in each: its service dies and is started again.
+    for (const pid of pids.slice(0, 4)) Deno.kill(pid, "SIGKILL");
+    await waitUntil(() => pids.slice(0, 4).every((pid) => !alive(pid)), { what: "the kills" });
+    // Started again all the same (as root, mode 0 does not stop us).
+    await waitUntil(
+      () =>
+        [statusDir, controlFile, removed, unreadable].every((dir) =>
+          processesUnder(dir).some((pid) => !pids.includes(pid))
+        ),
+      { what: "the services to be started again" },
+    );
+    assertOk(alive(daemon.pid), "runsvdir is alive");
+    assertEquals(pidOf(untouched), pids[4]);
+    odd.forEach((dir, i) => assertEquals(pidOf(dir), pids[5 + i]));
+    const restart = await sb.run(`${await bin()}/sv`, ["-w", "5", "restart", untouched]);
+    assertEquals(restart.code, 0, restart.stdout);
+    const oddRestart = await sb.run(`${await bin()}/sv`, ["-w", "5", "restart", ...odd]);
+    assertEquals(oddRestart.code, 0, oddRestart.stdout);
+    assertOk(!/at .*\.ts:\d+|Error:/.test(readText(log)), `no stack trace: ${readText(log)}`);
+  } finally {
+    await Deno.chmod(unreadable, 0o755);
+  }
+});
