@@ -23,7 +23,13 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   // runit's runsv has no options; -V shows the version, then the usage, as its siblings do.
   if (args[0] === "-V") writeErr(`${versionLine()}\n`);
   if (args.length !== 1 || args[0] === "-V") usage(context.argv0, { args: USAGE.runsv, code: 1 });
-  const reactor = new Reactor();
+  // A descriptor handler that fails is reported as runit would, never as a stack trace.
+  const reactor = new Reactor({
+    onError: (error) => {
+      const text = error instanceof Error ? error.message : String(error);
+      stderr.write(encodeName(`runsv ${args[0]}: warning: ${text}\n`));
+    },
+  });
   const children = new Children();
   // A full stderr must not stop supervision: lines wait, or are dropped and counted.
   const stderr = new BoundedWriter(2, {

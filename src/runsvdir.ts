@@ -51,7 +51,8 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   }
   const dir = args[at];
   if (dir === undefined) usage(context.argv0, { args: USAGE.runsvdir, code: 1 });
-  const reactor = new Reactor();
+  // A descriptor handler that fails is reported as runit would, never as a stack trace.
+  const reactor = new Reactor({ onError: (error) => warn(messageOf(error)) });
   const children = new Children();
   // Never blocked by a stderr nobody reads: that would stop every service's supervision.
   const dropped = (lines: number) => `runsvdir ${dir}: warning: ${lines} lines dropped\n`;
@@ -126,4 +127,8 @@ function stopTimeout(warn: (message: string) => void): number {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   warn(`invalid RUNSVDIR_TIMEOUT: ${text}, using ${DEFAULT_TIMEOUT_S}`);
   return DEFAULT_TIMEOUT_S * 1000;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -37,6 +37,7 @@ import {
   readFd,
   readFileAt,
   readLinkAt,
+  replaceFd,
   replaceFileAt,
   writeFd,
 } from "../src/sys/mod.ts";
@@ -578,5 +579,29 @@ Deno.test("faults: hostile states in some service directories leave runsvdir and
     assertOk(!/at .*\.ts:\d+|Error:/.test(readText(log)), `no stack trace: ${readText(log)}`);
   } finally {
     await Deno.chmod(unreadable, 0o755);
+  }
+});
+
+Deno.test("BoundedWriter: writes that fail (a full disk) are dropped, counted, and said once writes work", () => {
+  const reactor = new Reactor();
+  const full = openAt(AT_FDCWD, "/dev/full", { flags: O.WRONLY | O.CLOEXEC });
+  const [readEnd, writeEnd] = makePipe({ nonblocking: true });
+  try {
+    const out = new BoundedWriter(full, {
+      reactor,
+      dropped: (lines) => `test: warning: ${lines} lines dropped\n`,
+    });
+    out.write(encoder.encode("one\ntwo\n"));
+    out.write(encoder.encode("three\n"));
+    assertEquals(out.dropped, 3);
+    // Room again: the same descriptor now leads to a pipe.
+    replaceFd(full, writeEnd);
+    out.write(encoder.encode("four\n"));
+    assertEquals(drain(readEnd), "test: warning: 3 lines dropped\nfour\n");
+    assertEquals(out.dropped, 0);
+    out.close();
+  } finally {
+    reactor.close();
+    for (const fd of [full, readEnd, writeEnd]) closeFd(fd);
   }
 });

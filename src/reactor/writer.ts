@@ -6,7 +6,7 @@
  * @module
  */
 
-import { EPOLL, SysError, writableNow, writeFd } from "../sys/mod.ts";
+import { EPOLL, Errno, SysError, writableNow, writeFd } from "../sys/mod.ts";
 import type { Reactor } from "./reactor.ts";
 
 /** A write of at most this much does not block once poll says writable (PIPE_BUF). */
@@ -29,8 +29,9 @@ export interface BoundedWriterOptions {
  * Writes to `fd` only what fits without blocking; the rest waits in a
  * bounded backlog, written as the reactor reports room. What does not fit
  * in the backlog is dropped, counted in lines (newlines, at least one per
- * write), and reported by one line once the backlog has drained. A
- * descriptor that fails (no reader left, closed) drops silently: there is
+ * write), and reported by one line once the backlog has drained. A write
+ * that fails (a full disk) is dropped and counted the same way; a descriptor
+ * with no reader left (EPIPE) or closed drops everything silently: there is
  * nowhere left to report to.
  *
  * @example
@@ -72,14 +73,13 @@ export class BoundedWriter {
   /** Write `bytes` now, or as soon as there is room, or drop them; never blocks. */
   write(bytes: Uint8Array<ArrayBuffer>): void {
     if (this.#broken || bytes.length === 0) return;
-    if (this.#backlog.length === 0 && this.#dropped === 0) {
+    // Nothing waiting (a dropped-lines notice goes first): straight through.
+    if (this.#backlog.length === 0 && this.#flush()) {
       bytes = this.#writeNow(bytes);
       if (bytes.length === 0 || this.#broken) return;
     }
     if (this.#size + bytes.length > (this.#options.limit ?? DEFAULT_LIMIT)) {
-      let lines = 0;
-      for (const byte of bytes) if (byte === NEWLINE) lines++;
-      this.#dropped += Math.max(lines, 1);
+      this.#drop(bytes);
     } else {
       this.#backlog.push(bytes.slice());
       this.#size += bytes.length;
@@ -105,12 +105,24 @@ export class BoundedWriter {
       }
     } catch (error) {
       if (!(error instanceof SysError)) throw error;
-      this.#broken = true;
-      this.#backlog = [];
-      this.#size = 0;
+      if (error.errno === Errno.EPIPE || error.errno === Errno.EBADF) {
+        // Nobody to read it, ever again.
+        this.#broken = true;
+        this.#backlog = [];
+        this.#size = 0;
+      } else {
+        // A full or failing disk: lost, counted, and said once writes work again.
+        this.#drop(bytes);
+      }
       return bytes.subarray(bytes.length);
     }
     return bytes;
+  }
+
+  #drop(bytes: Uint8Array): void {
+    let lines = 0;
+    for (const byte of bytes) if (byte === NEWLINE) lines++;
+    this.#dropped += Math.max(lines, 1);
   }
 
   /** Write the backlog, then the dropped-lines notice; true when all is out. */
@@ -126,9 +138,15 @@ export class BoundedWriter {
       this.#backlog.shift();
     }
     if (this.#dropped > 0 && !this.#broken) {
-      const notice = new TextEncoder().encode(this.#options.dropped(this.#dropped));
+      const count = this.#dropped;
+      const notice = new TextEncoder().encode(this.#options.dropped(count));
       this.#dropped = 0;
       const rest = this.#writeNow(notice);
+      // The notice itself failed (still a full disk): the count stands, for the next time.
+      if (this.#dropped > 0) {
+        this.#dropped = count;
+        return true;
+      }
       if (rest.length > 0) {
         this.#backlog.push(rest.slice());
         this.#size += rest.length;
