@@ -290,6 +290,9 @@ export class Supervisor {
   #schedule(step: () => void | Promise<void>): void {
     this.#queue = this.#queue.then(async () => {
       if (this.#closed) return;
+      // In a burst of events (many services exiting at once) the SIGCHLD
+      // listener waits for the burst to end: collect exited children here.
+      this.#options.children.reap();
       try {
         await step();
         await this.#reconcile();
