@@ -26,7 +26,13 @@ export function launcherScript(root: string, options: { deno: string }): string 
   return [
     "#!/usr/bin/env bash",
     "# runit launcher: argv[0] is kept so that the applet is chosen by name.",
-    `exec -a "$0" ${options.deno} run ${PERMISSIONS.join(" ")} --no-config --cached-only \\`,
+    "# Deno raises the soft descriptor limit before any JavaScript runs: the",
+    "# original is passed on, so that services get it (read without a fork).",
+    "n=",
+    'while read -r a b c d _; do [ "$a $b $c" = "Max open files" ] && n=$d; done \\',
+    "  2>/dev/null </proc/self/limits",
+    `RUNIT_NOFILE_SOFT=$n exec -a "$0" ${options.deno} run ${PERMISSIONS.join(" ")} \\`,
+    `  --no-config --cached-only \\`,
     `  --v8-flags=--max-semi-space-size=1 ${root}/main.ts "$@"`,
     "",
   ].join("\n");

@@ -4,9 +4,9 @@
  * @module
  */
 
-import { Children, Reactor } from "./reactor/mod.ts";
+import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "./supervise/supervisor.ts";
-import { catchSignal } from "./sys/mod.ts";
+import { catchSignal, encodeName } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
@@ -23,12 +23,23 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   // runit's runsv has no options; -V shows the version, then the usage, as its siblings do.
   if (args[0] === "-V") writeErr(`${versionLine()}\n`);
   if (args.length !== 1 || args[0] === "-V") usage(context.argv0, { args: USAGE.runsv, code: 1 });
-  const reactor = new Reactor();
+  // A descriptor handler that fails is reported as runit would, never as a stack trace.
+  const reactor = new Reactor({
+    onError: (error) => {
+      const text = error instanceof Error ? error.message : String(error);
+      stderr.write(encodeName(`runsv ${args[0]}: warning: ${text}\n`));
+    },
+  });
   const children = new Children();
+  // A full stderr must not stop supervision: lines wait, or are dropped and counted.
+  const stderr = new BoundedWriter(2, {
+    reactor,
+    dropped: (lines) => `runsv ${args[0]}: warning: ${lines} lines dropped\n`,
+  });
   const supervisor = new Supervisor(args[0], {
     reactor,
     children,
-    report: (line) => writeErr(`${line}\n`),
+    report: (line) => stderr.write(encodeName(`${line}\n`)),
   });
   try {
     supervisor.open();
@@ -40,5 +51,6 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   catchSignal("SIGTERM", () => supervisor.exit());
   reactor.run();
   await supervisor.exited;
+  stderr.close();
   return 0;
 }

@@ -14,11 +14,11 @@
  * @module
  */
 
-import { Children, Reactor } from "./reactor/mod.ts";
+import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import type { LogArgument } from "./runsvdir/log_argument.ts";
 import type { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
-import { catchSignal, inheritedIgnores, SIG, uncatchSignal } from "./sys/mod.ts";
+import { catchSignal, encodeName, inheritedIgnores, SIG, uncatchSignal } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
@@ -51,9 +51,14 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   }
   const dir = args[at];
   if (dir === undefined) usage(context.argv0, { args: USAGE.runsvdir, code: 1 });
-  const reactor = new Reactor();
+  // A descriptor handler that fails is reported as runit would, never as a stack trace.
+  const reactor = new Reactor({ onError: (error) => warn(messageOf(error)) });
   const children = new Children();
-  let emit = (text: string) => writeErr(text);
+  // Never blocked by a stderr nobody reads: that would stop every service's supervision.
+  const dropped = (lines: number) => `runsvdir ${dir}: warning: ${lines} lines dropped\n`;
+  const stderr = new BoundedWriter(2, { reactor, dropped });
+  // encodeName: a service name that is not UTF-8 is printed as its bytes, as runit does.
+  let emit = (text: string) => stderr.write(encodeName(text));
   const warn = (message: string) => emit(`runsvdir ${dir}: warning: ${message}\n`);
   let log: LogArgument | undefined;
   let tap: StderrTap | undefined;
@@ -73,9 +78,9 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     }
     if (log) {
       const shown = log;
-      tap = StderrTap.install(reactor, (bytes) => shown.append(bytes));
+      tap = StderrTap.install(reactor, (bytes) => shown.append(bytes), { dropped });
       const direct = tap;
-      emit = (text) => direct.write(encoder.encode(text));
+      emit = (text) => direct.write(encodeName(text));
       fade = setInterval(() => shown.fade(), LOG_FADE_MS);
     } else {
       warn("log service disabled.");
@@ -104,6 +109,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   for (const [signal, handler] of signals) uncatchSignal(signal, handler);
   clearInterval(fade);
   tap?.close();
+  stderr.close();
   log?.close();
   children.close();
   reactor.stop();
@@ -121,4 +127,8 @@ function stopTimeout(warn: (message: string) => void): number {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   warn(`invalid RUNSVDIR_TIMEOUT: ${text}, using ${DEFAULT_TIMEOUT_S}`);
   return DEFAULT_TIMEOUT_S * 1000;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -6,12 +6,17 @@
  */
 
 import { writeAll } from "../sys/descriptors.ts";
+import { encodeName } from "../sys/fs.ts";
 
 const encoder = new TextEncoder();
 
-/** The bytes to write: a string encoded; bytes as they are (FFI wants an ArrayBuffer's). */
+/**
+ * The bytes to write: a string encoded (a name's bytes that are not UTF-8 as
+ * those bytes, as runit prints them); bytes as they are (FFI wants an
+ * ArrayBuffer's).
+ */
 function bytesOf(text: string | Uint8Array): Uint8Array<ArrayBuffer> {
-  if (typeof text === "string") return encoder.encode(text);
+  if (typeof text === "string") return encodeName(text);
   return text.buffer instanceof ArrayBuffer ? text as Uint8Array<ArrayBuffer> : text.slice();
 }
 

@@ -39,6 +39,13 @@ export class Children {
 
   /** Start a child; `onExit` is called once with its wait status. */
   start(argv: readonly string[], options: SpawnOptions, onExit: ExitHandler): number {
+    // Collect what has exited first: when many services exit at once, their
+    // handling (status files, restarts) runs as one burst of promise jobs,
+    // which the SIGCHLD listener cannot interrupt, so a child exiting during
+    // the burst would stay a zombie until it ends. Each spawn in the burst
+    // reaps instead. (Before the spawn: a child must be known before it can
+    // be reaped.)
+    this.reap();
     const pid = spawn(argv, options);
     this.#handlers.set(pid, onExit);
     // A periodic reap while children are out: a safety net should a SIGCHLD

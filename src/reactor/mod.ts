@@ -14,3 +14,4 @@
 
 export * from "./reactor.ts";
 export * from "./children.ts";
+export * from "./writer.ts";

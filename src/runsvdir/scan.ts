@@ -7,7 +7,7 @@
  * @module
  */
 
-import { AT_FDCWD, Errno, errnoOf, errorText, S, statAt } from "../sys/mod.ts";
+import { AT_FDCWD, DT, Errno, errnoOf, errorText, listDir, S, statAt } from "../sys/mod.ts";
 
 /** A service directory found by a scan. */
 export interface ServiceEntry {
@@ -47,10 +47,14 @@ export function scanServices(dir: string): ScanResult {
   let names: string[];
   let links = false;
   try {
+    // Names are bytes: one that is not UTF-8 is a service like any other.
     names = [];
-    for (const entry of Deno.readDirSync(dir)) {
+    for (const entry of listDir(AT_FDCWD, dir)) {
       names.push(entry.name);
-      if (entry.isSymlink && !entry.name.startsWith(".")) links = true;
+      if (entry.name.startsWith(".")) continue;
+      if (entry.type === DT.LNK || (entry.type === DT.UNKNOWN && isLink(`${dir}/${entry.name}`))) {
+        links = true;
+      }
     }
   } catch (error) {
     const failed = `unable to open directory ${dir}: ${textOf(error)}`;
@@ -76,6 +80,14 @@ export function scanServices(dir: string): ScanResult {
     entries.push({ name, key });
   }
   return { entries, warnings, links };
+}
+
+function isLink(path: string): boolean {
+  try {
+    return ((statAt(AT_FDCWD, path, { followLinks: false })?.mode ?? 0) & S.IFMT) === S.IFLNK;
+  } catch {
+    return false;
+  }
 }
 
 function textOf(error: unknown): string {
@@ -117,9 +129,9 @@ export function entryShape(path: string): EntryShape {
 function listing(dir: string, label: string): string[] {
   let names: string[];
   try {
-    names = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+    names = listDir(AT_FDCWD, dir).map((entry) => entry.name).sort();
   } catch (error) {
-    return [error instanceof Deno.errors.NotFound ? `${label} -` : `${label} ! ${textOf(error)}`];
+    return [errnoOf(error) === Errno.ENOENT ? `${label} -` : `${label} ! ${textOf(error)}`];
   }
   return names.map((name) => `${label}/${name} ${describe(`${dir}/${name}`, { follow: false })}`);
 }
@@ -127,10 +139,11 @@ function listing(dir: string, label: string): string[] {
 /** One file's identity and change marks, "-" when it does not exist. */
 function describe(path: string, options: { follow: boolean }): string {
   try {
-    const stat = options.follow ? Deno.statSync(path) : Deno.lstatSync(path);
-    const { ino, mode, nlink, size, mtime, ctime } = stat;
-    return `${ino} ${mode} ${nlink} ${size} ${mtime?.getTime()} ${ctime?.getTime()}`;
+    const stat = statAt(AT_FDCWD, path, { followLinks: options.follow });
+    if (!stat) return "-";
+    const { ino, mode, nlink, size, mtimeSec, mtimeNsec, ctimeSec, ctimeNsec } = stat;
+    return `${ino} ${mode} ${nlink} ${size} ${mtimeSec}.${mtimeNsec} ${ctimeSec}.${ctimeNsec}`;
   } catch (error) {
-    return error instanceof Deno.errors.NotFound ? "-" : `! ${textOf(error)}`;
+    return `! ${textOf(error)}`;
   }
 }

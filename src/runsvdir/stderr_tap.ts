@@ -7,8 +7,8 @@
  * @module
  */
 
-import { closeFd, duplicateFd, makePipe, readFd, replaceFd, writeAll } from "../sys/mod.ts";
-import type { Reactor } from "../reactor/mod.ts";
+import { closeFd, duplicateFd, makePipe, readFd, replaceFd } from "../sys/mod.ts";
+import { BoundedWriter, type Reactor } from "../reactor/mod.ts";
 
 /**
  * Standard error, tapped.
@@ -25,26 +25,37 @@ export class StderrTap {
   #reactor: Reactor;
   #readEnd: number;
   #original: number;
+  #out: BoundedWriter;
   #listener: (bytes: Uint8Array) => void;
 
   private constructor(
     reactor: Reactor,
     fds: { readEnd: number; original: number },
     listener: (bytes: Uint8Array) => void,
+    dropped: (lines: number) => string,
   ) {
     this.#reactor = reactor;
     this.#readEnd = fds.readEnd;
     this.#original = fds.original;
+    this.#out = new BoundedWriter(fds.original, { reactor, dropped });
     this.#listener = listener;
   }
 
-  /** Put a pipe in place of fd 2 and watch its other end. */
-  static install(reactor: Reactor, listener: (bytes: Uint8Array) => void): StderrTap {
+  /**
+   * Put a pipe in place of fd 2 and watch its other end. `dropped` makes the
+   * line that reports lines the original stderr could not take.
+   */
+  static install(
+    reactor: Reactor,
+    listener: (bytes: Uint8Array) => void,
+    options: { dropped?: (lines: number) => string } = {},
+  ): StderrTap {
     const original = duplicateFd(2);
     const [readEnd, writeEnd] = makePipe();
     replaceFd(2, writeEnd);
     closeFd(writeEnd);
-    const tap = new StderrTap(reactor, { readEnd, original }, listener);
+    const dropped = options.dropped ?? ((lines: number) => `warning: ${lines} lines dropped\n`);
+    const tap = new StderrTap(reactor, { readEnd, original }, listener, dropped);
     reactor.watch(readEnd, () => tap.#drain());
     return tap;
   }
@@ -55,11 +66,7 @@ export class StderrTap {
   }
 
   #pass(bytes: Uint8Array<ArrayBuffer>): void {
-    try {
-      writeAll(this.#original, bytes);
-    } catch {
-      // Nowhere left to report to; the listener still gets it.
-    }
+    this.#out.write(bytes);
     this.#listener(bytes);
   }
 
@@ -73,6 +80,7 @@ export class StderrTap {
   /** Stop reading; fd 2 gets its original back. */
   close(): void {
     this.#reactor.unwatch(this.#readEnd);
+    this.#out.close();
     try {
       replaceFd(2, this.#original);
     } catch {

@@ -3,6 +3,11 @@
  * in this process, each with its own {@link Supervisor} (the code `runsv DIR`
  * runs), sharing one reactor and one reaper.
  *
+ * A supervisor that meets an unexpected exception (a bug, not a failed
+ * system call) stops its processes and is replaced by a new one after a
+ * backoff (1 s, doubled each time in a row, at most 60 s), reported as
+ * `runsvdir DIR: warning: NAME: …`; the others are untouched.
+ *
  * Entries are known by device and inode, as in runit: a rename changes
  * nothing, a second symlink to a supervised directory is ignored, and an
  * entry that goes away has its service and log taken down as `x` does. A
@@ -27,7 +32,21 @@
  * @module
  */
 
-import { AT_FDCWD, O, openAt, processGroupOf, sendSignal, SIG, statAt } from "../sys/mod.ts";
+import {
+  AT_FDCWD,
+  Errno,
+  errorText,
+  getLimit,
+  listDir,
+  O,
+  openAt,
+  processGroupOf,
+  RLIMIT,
+  S,
+  sendSignal,
+  SIG,
+  statAt,
+} from "../sys/mod.ts";
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "../supervise/supervisor.ts";
 import { type EntryShape, entryShape, scanServices } from "./scan.ts";
@@ -70,6 +89,8 @@ interface Slot {
   lastFatal: string | undefined;
   /** Set while a new entry settles; it is not started before that ends. */
   pending: Pending | undefined;
+  /** Unexpected failures of its supervisor in a row: the restart backoff grows with them. */
+  failures: number;
 }
 
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
@@ -77,6 +98,23 @@ const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
 const EVENT_DELAY_MS = 2;
 /** The shortest wait between two looks at settling entries. */
 const SETTLE_POLL_MIN_MS = 5;
+/**
+ * Descriptors a supervisor holds: the service directory, then `lock`,
+ * `control` and `ok` of `supervise/`; a log adds its directory, its own
+ * three, and the pipe's two ends.
+ */
+const DESCRIPTORS_PER_SERVICE = 4;
+const DESCRIPTORS_PER_LOG = 6;
+/**
+ * Descriptors kept free for what runs: a status file being replaced, the
+ * session helper's pipe, a directory listing, and Deno's own.
+ */
+const DESCRIPTOR_RESERVE = 8;
+/** A supervisor that failed unexpectedly is restarted after this, doubled each time in a row. */
+const FAILURE_BACKOFF_MS = 1000;
+const FAILURE_BACKOFF_MAX_MS = 60_000;
+/** A supervisor that ran this long without failing starts its backoff afresh. */
+const FAILURE_FORGOTTEN_MS = 60_000;
 /** After the stop timeout, KILL again this often, this many times. */
 const KILL_INTERVAL_MS = 1000;
 const KILL_ROUNDS = 5;
@@ -116,6 +154,12 @@ export class ServiceTree {
   /** Whether a scan has read the directory: entries found later must settle. */
   #scanned = false;
   #lastScan: { key: string; mtimeSec: number; at: number; links: boolean } | undefined;
+  /** Free descriptors left for new supervisors in this pass; measured on first need. */
+  #budget: number | undefined;
+  /** Entries waiting for descriptors (not reported one by one). */
+  #starving = new Set<string>();
+  #starvationReported = false;
+  #backoffTimers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(dir: string, options: ServiceTreeOptions) {
     this.dir = dir;
@@ -142,6 +186,7 @@ export class ServiceTree {
   /** Bring the supervised set in line with the directory. */
   scan(): void {
     if (this.#stopping) return;
+    this.#budget = undefined;
     const warnings: string[] = [];
     const at = Date.now();
     const dir = this.#ensureWatch(warnings);
@@ -166,6 +211,7 @@ export class ServiceTree {
           retryAt: 0,
           lastFatal: undefined,
           pending: undefined,
+          failures: 0,
         };
         this.#slots.set(key, slot);
         if (!initial) {
@@ -182,9 +228,55 @@ export class ServiceTree {
     for (const [key, slot] of this.#slots) {
       if (present.has(key)) continue;
       this.#slots.delete(key);
+      this.#starving.delete(key);
       if (slot.supervisor) this.#retire(slot.supervisor);
     }
+    this.#reportStarvation();
     this.#armSettle();
+  }
+
+  /**
+   * Out of descriptors: one line when entries start waiting for them, one
+   * when every entry is supervised again (not one per entry and retry).
+   */
+  #reportStarvation(): void {
+    const waiting = this.#starving.size;
+    if (waiting > 0 && !this.#starvationReported) {
+      const limit = getLimit(RLIMIT.NOFILE).soft;
+      this.#options.report(
+        `runsvdir ${this.dir}: warning: out of descriptors (limit ${limit}): ` +
+          `${waiting} services wait, retrying`,
+      );
+      this.#starvationReported = true;
+    } else if (waiting === 0 && this.#starvationReported) {
+      this.#options.report(`runsvdir ${this.dir}: warning: descriptors free again: all supervised`);
+      this.#starvationReported = false;
+    }
+  }
+
+  /**
+   * Whether a supervisor for `slot` fits in the descriptors left, keeping
+   * {@link DESCRIPTOR_RESERVE} free so that what runs goes on running.
+   */
+  #roomFor(slot: Slot): boolean {
+    this.#budget ??= freeDescriptors();
+    let needed = DESCRIPTORS_PER_SERVICE;
+    try {
+      const log = statAt(AT_FDCWD, `${this.dir}/${slot.name}/log`);
+      if (log && (log.mode & S.IFMT) === S.IFDIR) needed += DESCRIPTORS_PER_LOG;
+    } catch {
+      // Its supervisor reports that.
+    }
+    if (this.#budget - needed < DESCRIPTOR_RESERVE) return false;
+    this.#budget -= needed;
+    return true;
+  }
+
+  /** Make `slot` wait for descriptors, tried again after the retry delay. */
+  #starve(slot: Slot): void {
+    this.#starving.add(slot.key);
+    slot.retryAt = Date.now() + (this.#options.retryMs ?? 1000);
+    this.#armRetry();
   }
 
   /**
@@ -237,11 +329,13 @@ export class ServiceTree {
 
   #settlePending(): void {
     if (this.#stopping) return;
+    this.#budget = undefined;
     const now = Date.now();
     for (const slot of this.#slots.values()) {
       if (!slot.pending || !this.#settled(slot, slot.pending)) continue;
       if (!slot.supervisor && now >= slot.retryAt) this.#launch(slot);
     }
+    this.#reportStarvation();
     this.#armSettle();
   }
 
@@ -256,6 +350,7 @@ export class ServiceTree {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#eventTimer);
     clearTimeout(this.#settleTimer);
+    for (const timer of this.#backoffTimers) clearTimeout(timer);
     this.#unwatch();
     const all = this.supervisors;
     for (const supervisor of all) supervisor.exit();
@@ -280,7 +375,15 @@ export class ServiceTree {
 
   #launch(slot: Slot): void {
     const { reactor, children, newSession, report } = this.#options;
-    const supervisor = new Supervisor(slot.name, { reactor, children, newSession, report });
+    if (!this.#roomFor(slot)) return this.#starve(slot);
+    const started = Date.now();
+    const supervisor: Supervisor = new Supervisor(slot.name, {
+      reactor,
+      children,
+      newSession,
+      report,
+      onFailure: (error) => this.#failed(slot, supervisor, { error, started }),
+    });
     try {
       const dirFd = openAt(AT_FDCWD, `${this.dir}/${slot.name}`, {
         flags: DIRECTORY,
@@ -291,6 +394,8 @@ export class ServiceTree {
       const message = error instanceof SupervisorFatal
         ? error.message
         : `runsv ${slot.name}: fatal: ${error instanceof Error ? error.message : String(error)}`;
+      // Out of descriptors after all (others took them meanwhile): waits with the rest.
+      if (OUT_OF_DESCRIPTORS.some((text) => message.endsWith(text))) return this.#starve(slot);
       if (message !== slot.lastFatal) report(message);
       slot.lastFatal = message;
       slot.retryAt = Date.now() + (this.#options.retryMs ?? 1000);
@@ -299,6 +404,7 @@ export class ServiceTree {
     }
     slot.lastFatal = undefined;
     slot.supervisor = supervisor;
+    this.#starving.delete(slot.key);
     supervisor.exited.then(() => {
       if (this.#stopping || slot.supervisor !== supervisor) return;
       // Gone after `x`: runit's runsvdir starts runsv again.
@@ -306,6 +412,33 @@ export class ServiceTree {
       slot.retryAt = 0;
       if (this.#slots.get(slot.key) === slot) this.#requestScan();
     });
+  }
+
+  /**
+   * One supervisor met an unexpected exception (it has stopped its processes
+   * and let go of the directory): report it, and start a new one after a
+   * backoff, as runsvdir restarts a runsv that died. The others are untouched.
+   */
+  #failed(
+    slot: Slot,
+    supervisor: Supervisor,
+    how: { error: unknown; started: number },
+  ): void {
+    const { error, started } = how;
+    const text = error instanceof Error ? error.message : String(error);
+    this.#options.report(`runsvdir ${this.dir}: warning: ${slot.name}: ${text}`);
+    this.#leaving.delete(supervisor);
+    if (slot.supervisor !== supervisor || this.#stopping) return;
+    slot.supervisor = undefined;
+    if (Date.now() - started > FAILURE_FORGOTTEN_MS) slot.failures = 0;
+    const backoff = Math.min(FAILURE_BACKOFF_MS * 2 ** slot.failures, FAILURE_BACKOFF_MAX_MS);
+    slot.failures++;
+    slot.retryAt = Date.now() + backoff;
+    const timer = setTimeout(() => {
+      this.#backoffTimers.delete(timer);
+      this.scan();
+    }, backoff);
+    this.#backoffTimers.add(timer);
   }
 
   /** An entry went away: its service and log go down as on `x`. */
@@ -413,6 +546,21 @@ export class ServiceTree {
     } catch {
       // Already closed.
     }
+  }
+}
+
+/** How a failure for want of descriptors ends its message. */
+const OUT_OF_DESCRIPTORS = [errorText(Errno.EMFILE), errorText(Errno.ENFILE)];
+
+/** Descriptors this process may still open (Infinity when that cannot be told). */
+function freeDescriptors(): number {
+  try {
+    const limit = getLimit(RLIMIT.NOFILE).soft;
+    if (limit > BigInt(Number.MAX_SAFE_INTEGER)) return Infinity;
+    // The listing's own descriptor is counted too, and closed again.
+    return Number(limit) - (listDir(AT_FDCWD, "/proc/self/fd").length - 1);
+  } catch {
+    return Infinity;
   }
 }
 

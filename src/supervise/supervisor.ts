@@ -48,6 +48,14 @@ export interface SupervisorOptions {
   newSession?: boolean;
   /** Where `runsv NAME: warning: …` lines go; stderr by default. */
   report?: (line: string) => void;
+  /**
+   * An unexpected exception (a bug, not a failed system call) in this
+   * directory's queue: the supervisor stops its processes (TERM, CONT),
+   * releases the directory and calls this, so that its owner can start a new
+   * one (runsvdir, with a backoff). Without it, the error is reported as a
+   * warning and supervision goes on.
+   */
+  onFailure?: (error: unknown) => void;
 }
 
 interface Unit {
@@ -81,6 +89,39 @@ const SIGNAL_COMMANDS: Record<string, number> = {
   "1": SIG.USR1,
   "2": SIG.USR2,
 };
+
+/** Every byte runsv acts on; anything else written to `control` is ignored. */
+const COMMAND_BYTES = new Set([..."udoxtkpchaiq12"].map((c) => c.charCodeAt(0)));
+/** How often status files that could not be written are tried again. */
+const STATUS_RETRY_MS = 500;
+/** Control bytes read at once; the FIFO is not read again until they are acted on. */
+const CONTROL_CHUNK = 4096;
+
+/**
+ * The commands in `bytes` as runsv would effectively act on them: in order,
+ * bytes that are not commands dropped, and a command that repeats the one
+ * before it (non-commands between them aside) dropped too. Acting twice in a
+ * row changes nothing a second time: `u`, `d`, `o`, `x`, `p`, `c`, `k` set
+ * the state they already set, and a signal sent again while the first is
+ * still pending is merged by the kernel. Order is kept, so `du` and `ud`
+ * still end differently.
+ *
+ * @example
+ * ```ts
+ * import { coalesceCommands } from "./supervisor.ts";
+ * coalesceCommands(new TextEncoder().encode("uu\nzzduud")); // ["u", "d", "u", "d"]
+ * ```
+ */
+export function coalesceCommands(bytes: Uint8Array): string[] {
+  const commands: string[] = [];
+  let last = -1;
+  for (const byte of bytes) {
+    if (byte === last || !COMMAND_BYTES.has(byte)) continue;
+    last = byte;
+    commands.push(String.fromCharCode(byte));
+  }
+  return commands;
+}
 
 const encoder = new TextEncoder();
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
@@ -133,6 +174,9 @@ export class Supervisor {
   #log: Unit | undefined;
   #logPipe: [number, number] | undefined;
   #queue: Promise<void> = Promise.resolve();
+  /** Units whose status files could not be written: the retry timer, the last failure. */
+  #statusRetry = new Map<Unit, ReturnType<typeof setTimeout>>();
+  #statusFailure = new Map<Unit, string>();
   #closed = false;
 
   constructor(name: string, options: SupervisorOptions) {
@@ -170,9 +214,7 @@ export class Supervisor {
         firstStatus: (hold) => this.#updateStatus(this.#unitFor(hold)),
       });
       this.#adopt(holding);
-      for (const unit of this.#units()) {
-        this.#options.reactor.watch(unit.controlFd, () => this.#onControlReadable(unit));
-      }
+      for (const unit of this.#units()) this.#watchControl(unit);
     } catch (error) {
       this.close();
       if (error instanceof SupervisorFatal) throw error;
@@ -218,6 +260,7 @@ export class Supervisor {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const retry of this.#statusRetry.values()) clearTimeout(retry);
     for (const unit of this.#units()) {
       if (unit.timer !== undefined) clearTimeout(unit.timer);
       if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
@@ -247,25 +290,66 @@ export class Supervisor {
   #schedule(step: () => void | Promise<void>): void {
     this.#queue = this.#queue.then(async () => {
       if (this.#closed) return;
+      // In a burst of events (many services exiting at once) the SIGCHLD
+      // listener waits for the burst to end: collect exited children here.
+      this.#options.children.reap();
       try {
         await step();
         await this.#reconcile();
       } catch (error) {
-        this.#warn(error instanceof Error ? error.message : String(error));
+        if (error instanceof SysError || !this.#options.onFailure) {
+          this.#warn(error instanceof Error ? error.message : String(error));
+        } else {
+          this.#fail(error);
+        }
       }
     });
   }
 
-  #onControlReadable(unit: Unit): void {
-    const buffer = new Uint8Array(64);
-    for (;;) {
-      const n = readFd(unit.controlFd, buffer);
-      if (n <= 0) return;
-      for (const byte of buffer.subarray(0, n)) {
-        const command = String.fromCharCode(byte);
-        this.#schedule(() => this.#control(unit, command));
-      }
+  /** Give up after an unexpected exception: nothing is left running unsupervised. */
+  #fail(error: unknown): void {
+    if (this.#closed) return;
+    for (const unit of this.#units()) {
+      this.#signal(unit, SIG.TERM);
+      this.#signal(unit, SIG.CONT);
     }
+    this.close();
+    this.#options.onFailure?.(error);
+  }
+
+  #watchControl(unit: Unit): void {
+    this.#options.reactor.watch(unit.controlFd, () => this.#onControlReadable(unit));
+  }
+
+  /**
+   * Read one bounded chunk of commands, and stop reading the FIFO until they
+   * have been acted on: a flood then waits in its writer's write(), as with
+   * runsv, and memory stays flat whatever is written.
+   */
+  #onControlReadable(unit: Unit): void {
+    const buffer = new Uint8Array(CONTROL_CHUNK);
+    const n = readFd(unit.controlFd, buffer);
+    if (n <= 0) return;
+    const commands = coalesceCommands(buffer.subarray(0, n));
+    // Nothing to act on: the reactor calls again while more is waiting.
+    if (commands.length === 0) return;
+    this.#options.reactor.unwatch(unit.controlFd);
+    this.#schedule(async () => {
+      try {
+        for (let index = 0; index < commands.length; index++) {
+          // runsv's loop body between two commands, as when each came alone.
+          if (index > 0) await this.#reconcile();
+          if (this.#closed) return;
+          try {
+            await this.#control(unit, commands[index]);
+          } catch (error) {
+            this.#warn(error instanceof Error ? error.message : String(error));
+          }
+        }
+      } finally {
+        if (!this.#closed) this.#watchControl(unit);
+      }
+    });
   }
 
   /** runsv's loop: start the log, then the service, then consider exiting. */
@@ -480,16 +564,31 @@ export class Supervisor {
     else unit.startPending = true;
   }
 
-  /** Write pid (when changed), stat and status, each atomically. */
+  /**
+   * Write pid (when changed), stat and status, each atomically. A failure
+   * (a full or failing file system) is reported once, and the files are
+   * written again every {@link STATUS_RETRY_MS} until it succeeds, so that
+   * `sv` never sees a stale state for longer (runsv waits for the next event).
+   */
   #updateStatus(unit: Unit): void {
     const dir = this.#serviceFd;
     const base = `${unit.prefix}supervise/`;
-    try {
-      if (unit.writtenPid !== unit.pid) {
+    const failures: string[] = [];
+    const attempt = (write: () => void) => {
+      try {
+        write();
+      } catch (error) {
+        failures.push(error instanceof Error ? error.message : String(error));
+      }
+    };
+    if (unit.writtenPid !== unit.pid) {
+      attempt(() => {
         replaceFileAt(dir, `${base}pid`, encoder.encode(unit.pid ? `${unit.pid}\n` : ""));
         unit.writtenPid = unit.pid;
-      }
-      replaceFileAt(dir, `${base}stat`, encoder.encode(`${formatStat(unit)}\n`));
+      });
+    }
+    attempt(() => replaceFileAt(dir, `${base}stat`, encoder.encode(`${formatStat(unit)}\n`)));
+    attempt(() =>
       replaceFileAt(
         dir,
         `${base}status`,
@@ -502,9 +601,30 @@ export class Supervisor {
           gotTerm: unit.gotTerm,
           state: unit.state,
         }),
-      );
-    } catch (error) {
-      this.#warn(error instanceof Error ? error.message : String(error));
+      )
+    );
+    // runsv ignores failed writes of pid and stat: a failure of status is what it reports.
+    this.#statusOutcome(unit, failures.at(-1));
+  }
+
+  /** Note how a status update went: report a new failure once, retry until it succeeds. */
+  #statusOutcome(unit: Unit, failure: string | undefined): void {
+    const retry = this.#statusRetry.get(unit);
+    if (failure === undefined) {
+      if (retry !== undefined) clearTimeout(retry);
+      this.#statusRetry.delete(unit);
+      this.#statusFailure.delete(unit);
+      return;
     }
+    if (this.#statusFailure.get(unit) !== failure) this.#warn(failure);
+    this.#statusFailure.set(unit, failure);
+    if (retry !== undefined) return;
+    this.#statusRetry.set(
+      unit,
+      setTimeout(() => {
+        this.#statusRetry.delete(unit);
+        if (!this.#closed) this.#updateStatus(unit);
+      }, STATUS_RETRY_MS),
+    );
   }
 }

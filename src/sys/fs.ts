@@ -6,7 +6,9 @@
  * @module
  */
 
-import { cstring, errno, libc } from "./libc.ts";
+import { cstring, decodeName, errno, libc } from "./libc.ts";
+
+export { decodeName, encodeName } from "./libc.ts";
 import { Errno, SysError } from "./errno.ts";
 
 /** `dirfd` value meaning "relative to the current directory". */
@@ -51,6 +53,14 @@ export interface FileStat {
   size: number;
   /** Modification time, seconds. */
   mtimeSec: number;
+  /** Modification time, nanoseconds within the second. */
+  mtimeNsec: number;
+  /** Status change time, seconds and nanoseconds. */
+  ctimeSec: number;
+  /** Status change time, nanoseconds within the second. */
+  ctimeNsec: number;
+  /** Hard links. */
+  nlink: number;
 }
 
 /**
@@ -134,6 +144,31 @@ export function writeFd(fd: number, bytes: Uint8Array<ArrayBuffer>): number {
     if (code === Errno.EINTR) continue;
     if (code === Errno.EAGAIN) return -1;
     throw new SysError("write", code);
+  }
+}
+
+const POLLOUT = 0x4;
+
+/**
+ * Whether a write to `fd` would not block now (poll(2) with no timeout): for
+ * a pipe, at least PIPE_BUF (4096) bytes fit. Also true when a write would
+ * fail at once (no reader, a bad descriptor), so that the caller finds out.
+ *
+ * @example
+ * ```ts
+ * import { makePipe, writableNow } from "./fs.ts";
+ * const [, writeEnd] = makePipe();
+ * writableNow(writeEnd); // true: the pipe is empty
+ * ```
+ */
+export function writableNow(fd: number): boolean {
+  const pollfd = new Int16Array(4);
+  new Int32Array(pollfd.buffer, 0, 1)[0] = fd;
+  pollfd[2] = POLLOUT;
+  for (;;) {
+    const n = libc().poll(new Uint8Array(pollfd.buffer), 1n, 0);
+    if (n >= 0) return n > 0;
+    if (errno() !== Errno.EINTR) return true;
   }
 }
 
@@ -256,6 +291,10 @@ export function statAt(
     ino: view.getBigUint64(32, true),
     size: Number(view.getBigUint64(40, true)),
     mtimeSec: Number(view.getBigInt64(112, true)),
+    mtimeNsec: view.getUint32(120, true),
+    ctimeSec: Number(view.getBigInt64(96, true)),
+    ctimeNsec: view.getUint32(104, true),
+    nlink: view.getUint32(16, true),
     dev: (BigInt(view.getUint32(136, true)) << 32n) | BigInt(view.getUint32(140, true)),
   };
 }
@@ -301,7 +340,9 @@ export async function waitLock(fd: number, operation: number): Promise<void> {
 
 /**
  * Replace `name` (relative to `dirfd`) with `bytes` atomically: write
- * `name.new`, then rename, as runit does for every supervise/ file.
+ * `name.new`, then rename, as runit does for every supervise/ file. Throws
+ * {@link SysError} naming the file as runsv does (`open supervise/stat.new`,
+ * `write supervise/status.new`, `rename status.new to supervise/status`).
  *
  * @example
  * ```ts ignore
@@ -322,10 +363,19 @@ export function replaceFileAt(dirfd: number, name: string, bytes: Uint8Array<Arr
   } catch (error) {
     closeFd(fd);
     libc().unlinkat(dirfd, cstring(temporary), 0);
+    if (error instanceof SysError && error.operation === "write") {
+      throw new SysError(`write ${temporary}`, error.errno);
+    }
     throw error;
   }
   closeFd(fd);
-  renameAt(dirfd, temporary, name);
+  if (libc().renameat(dirfd, cstring(temporary), dirfd, cstring(name)) === -1) {
+    // runsv's wording: "unable to rename status.new to supervise/status".
+    throw new SysError(
+      `rename ${temporary.slice(temporary.lastIndexOf("/") + 1)} to ${name}`,
+      errno(),
+    );
+  }
 }
 
 /**
@@ -454,4 +504,58 @@ export function changeDir(path: string): void {
  */
 export function changeRoot(path: string): void {
   if (libc().chroot(cstring(path)) === -1) throw new SysError("change root directory", errno());
+}
+
+/** A directory entry: its name and its type as the directory says (DT_*; 0 unknown). */
+export interface DirEntry {
+  /** The name; bytes that are not UTF-8 are kept as U+DC80-U+DCFF (see {@link cstring}). */
+  name: string;
+  /** d_type: {@link DT}.DIR, .LNK, .REG …, or DT.UNKNOWN. */
+  type: number;
+}
+
+/** d_type values. */
+export const DT = { UNKNOWN: 0, FIFO: 1, DIR: 4, REG: 8, LNK: 10 } as const;
+
+/**
+ * Every entry of a directory but `.` and `..`, read with getdents64, names
+ * as bytes (so a name that is not UTF-8 is listed, and can be opened again
+ * by the name given). Throws {@link SysError} ("open directory DIR", "read
+ * directory DIR").
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, listDir } from "./fs.ts";
+ * listDir(AT_FDCWD, "/").some((entry) => entry.name === "tmp"); // true
+ * ```
+ */
+export function listDir(dirfd: number, path: string): DirEntry[] {
+  const fd = openAt(dirfd, path, {
+    flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC,
+    what: `open directory ${path}`,
+  });
+  const entries: DirEntry[] = [];
+  const buffer = new Uint8Array(32768);
+  const view = new DataView(buffer.buffer);
+  try {
+    for (;;) {
+      const n = Number(libc().getdents64(fd, buffer, BigInt(buffer.length)));
+      if (n === 0) return entries;
+      if (n < 0) throw new SysError(`read directory ${path}`, errno());
+      for (let at = 0; at < n;) {
+        const length = view.getUint16(at + 16, true);
+        const type = buffer[at + 18];
+        let end = at + 19;
+        while (buffer[end] !== 0) end++;
+        const bytes = buffer.subarray(at + 19, end);
+        at += length;
+        if (bytes.length <= 2 && bytes[0] === 0x2e && (bytes.length === 1 || bytes[1] === 0x2e)) {
+          continue;
+        }
+        entries.push({ name: decodeName(bytes), type });
+      }
+    }
+  } finally {
+    closeFd(fd);
+  }
 }

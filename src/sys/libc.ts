@@ -21,6 +21,8 @@ const SYMBOLS = {
   mkdirat: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   renameat: { parameters: ["i32", "buffer", "i32", "buffer"], result: "i32" },
   unlinkat: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   fsync: { parameters: ["i32"], result: "i32" },
   fchmod: { parameters: ["i32", "u32"], result: "i32" },
@@ -163,6 +165,101 @@ export function errno(): number {
 }
 
 const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+/** Lone surrogates: in a name, the escaped bytes that are not UTF-8. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * A name (file name, argument) from its bytes: UTF-8, with every byte that
+ * is not part of valid UTF-8 kept as U+DC80-U+DCFF (Python's
+ * "surrogateescape"), so that {@link encodeName} gives the same bytes back.
+ * Valid UTF-8 never decodes to a lone surrogate, so nothing is ambiguous.
+ *
+ * @example
+ * ```ts
+ * import { decodeName, encodeName } from "./libc.ts";
+ * const name = decodeName(new Uint8Array([0x69, 0xff])); // "i\udcff"
+ * encodeName(name); // Uint8Array [0x69, 0xff]
+ * ```
+ */
+export function decodeName(bytes: Uint8Array): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    // Not UTF-8: decode by hand below.
+  }
+  let text = "";
+  for (let at = 0; at < bytes.length;) {
+    const lead = bytes[at];
+    const length = lead < 0x80
+      ? 1
+      : lead >= 0xc2 && lead <= 0xdf
+      ? 2
+      : lead >= 0xe0 && lead <= 0xef
+      ? 3
+      : lead >= 0xf0 && lead <= 0xf4
+      ? 4
+      : 0;
+    let point = -1;
+    if (length === 1) point = lead;
+    else if (length > 0 && at + length <= bytes.length) {
+      point = lead & (0xff >> (length + 1));
+      for (let i = 1; i < length; i++) {
+        const next = bytes[at + i];
+        if ((next & 0xc0) !== 0x80) {
+          point = -1;
+          break;
+        }
+        point = (point << 6) | (next & 0x3f);
+      }
+      const least = [0, 0, 0x80, 0x800, 0x10000][length];
+      if (point < least || point > 0x10ffff || (point >= 0xd800 && point <= 0xdfff)) point = -1;
+    }
+    if (point < 0) {
+      text += String.fromCharCode(0xdc00 + lead);
+      at++;
+    } else {
+      text += String.fromCodePoint(point);
+      at += length;
+    }
+  }
+  return text;
+}
+
+/**
+ * The bytes of a name: UTF-8, with U+DC80-U+DCFF turned back into the bytes
+ * {@link decodeName} kept that way.
+ *
+ * @example
+ * ```ts
+ * import { encodeName } from "./libc.ts";
+ * encodeName("run"); // Uint8Array [114, 117, 110]
+ * ```
+ */
+export function encodeName(text: string): Uint8Array<ArrayBuffer> {
+  if (!SURROGATE.test(text)) return encoder.encode(text);
+  const parts: number[] = [];
+  let plain = "";
+  const flush = () => {
+    if (plain) parts.push(...encoder.encode(plain));
+    plain = "";
+  };
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0xdc80 && unit <= 0xdcff && !(i > 0 && isHigh(text.charCodeAt(i - 1)))) {
+      flush();
+      parts.push(unit - 0xdc00);
+    } else {
+      plain += text[i];
+    }
+  }
+  flush();
+  return new Uint8Array(parts);
+}
+
+function isHigh(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
+}
 
 /**
  * Set the calling thread's errno (to 0 before calls such as nice(2) whose
@@ -183,7 +280,8 @@ export function setErrno(value: number): void {
 }
 
 /**
- * A NUL-terminated copy of a string, for passing to C.
+ * A NUL-terminated copy of a string, for passing to C; a name's escaped
+ * bytes (see {@link decodeName}) are passed as those bytes.
  *
  * @example
  * ```ts
@@ -192,6 +290,12 @@ export function setErrno(value: number): void {
  * ```
  */
 export function cstring(text: string): Uint8Array<ArrayBuffer> {
+  if (SURROGATE.test(text)) {
+    const name = encodeName(text);
+    const bytes = new Uint8Array(name.length + 1);
+    bytes.set(name);
+    return bytes;
+  }
   const bytes = new Uint8Array(text.length * 3 + 1);
   const { written } = encoder.encodeInto(text, bytes);
   return bytes.subarray(0, written + 1);

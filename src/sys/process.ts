@@ -11,6 +11,7 @@ import { AT_FDCWD, closeFd, makePipe, readFd, statAt, writeFd } from "./fs.ts";
 import { duplicateFd } from "./descriptors.ts";
 import { sessionHelperImage } from "./session_helper.ts";
 import { ignoresToPassOn } from "./signals.ts";
+import { inheritedNofile, withInheritedNofile } from "./limits.ts";
 
 /** Linux signal numbers (x86_64 and aarch64 agree on these). */
 export const SIG = {
@@ -158,16 +159,14 @@ function posixSpawn(
     c.posix_spawnattr_setflags(attributes, flags);
     const file = cstring(path);
     const args = cstringArray(argv);
+    // Read (and removed from our environment) before the child's is built.
+    inheritedNofile();
     const env = cstringArray(options.env ?? currentEnvironment());
     const pid = new Int32Array(1);
     const call = how.search ? c.posix_spawnp : c.posix_spawn;
-    const error = call(
-      new Uint8Array(pid.buffer),
-      file,
-      actions,
-      attributes,
-      args.array,
-      env.array,
+    // The child gets the descriptor limit our parent gave us, not Deno's.
+    const error = withInheritedNofile(() =>
+      call(new Uint8Array(pid.buffer), file, actions, attributes, args.array, env.array)
     );
     keep.length = 0;
     return { pid: pid[0], error };

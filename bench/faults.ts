@@ -1,0 +1,141 @@
+/**
+ * Two rows of issue 10's fault table as figures, ours against Debian's
+ * runit in one run (functional tests assert the behaviour, not the speed):
+ *
+ * - control flood: mixed bytes (one in 512 a `u` or `c`) written into one
+ *   service's `supervise/control` under `runsv`: MiB per second drained and
+ *   the supervisor's peak RSS (runit gets 1 MiB: it reads a byte per call);
+ * - zombies: 100 services that each run 1.2 s, so that they exit and restart
+ *   together, under runsvdir for 10 s: zombies per sample (every ~2 ms), the
+ *   most and the mean (runit's zombies are its runsv processes' children).
+ *
+ * Run: deno run --allow-all bench/faults.ts (needs Debian's runit).
+ *
+ * @module
+ */
+
+import { install } from "../scripts/install.ts";
+
+const RUNIT = "/usr/bin";
+
+function read(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+function rssKiB(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(read(`/proc/${pid}/status`))?.[1] ?? 0);
+}
+
+function childrenOf(pid: number): number[] {
+  return read(`/proc/${pid}/task/${pid}/children`).split(" ").filter((p) => p).map(Number);
+}
+
+function isZombie(pid: number): boolean {
+  const stat = read(`/proc/${pid}/stat`);
+  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z";
+}
+
+async function waitUntil(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function service(dir: string, run: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/run`, `#!/bin/sh\n${run}\n`, { mode: 0o755 });
+}
+
+function start(command: string, args: string[]): Deno.ChildProcess {
+  return new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn();
+}
+
+async function stop(child: Deno.ChildProcess, leftovers: () => number[]): Promise<void> {
+  try {
+    child.kill("SIGTERM");
+  } catch {
+    // Gone.
+  }
+  await child.status;
+  // Debian's runsvdir leaves its runsv processes: they get TERM too (as `x`).
+  for (const pid of leftovers()) {
+    try {
+      Deno.kill(pid, "SIGTERM");
+    } catch {
+      // Gone.
+    }
+  }
+}
+
+async function flood(runsv: string, dir: string, mib: number) {
+  await service(dir, "exec sleep 1000");
+  const child = start(runsv, [dir]);
+  await waitUntil(() => /^run/.test(read(`${dir}/supervise/stat`)), "the service");
+  const chunk = new Uint8Array(64 * 1024);
+  const junk = new TextEncoder().encode("bfgjlmnrsvwyzBDUX \n\xff0789");
+  for (let i = 0; i < chunk.length; i++) {
+    chunk[i] = i % 512 === 0 ? ((i >> 9) & 1 ? 0x75 : 0x63) : junk[(i * 7) % junk.length];
+  }
+  let peak = rssKiB(child.pid);
+  const fifo = await Deno.open(`${dir}/supervise/control`, { write: true });
+  const started = performance.now();
+  for (let written = 0; written < mib * 1024 * 1024; written += chunk.length) {
+    for (let off = 0; off < chunk.length;) off += await fifo.write(chunk.subarray(off));
+    peak = Math.max(peak, rssKiB(child.pid));
+  }
+  fifo.close();
+  const seconds = (performance.now() - started) / 1000;
+  await stop(child, () => []);
+  return { perMiB: seconds / mib, peakMiB: peak / 1024 };
+}
+
+async function zombies(runsvdir: string, dir: string, grandchildren: boolean) {
+  for (let i = 0; i < 100; i++) await service(`${dir}/s${i}`, "exec sleep 1.2");
+  const child = start(runsvdir, [dir]);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  let max = 0;
+  let total = 0;
+  let samples = 0;
+  const end = Date.now() + 10_000;
+  while (Date.now() < end) {
+    const parents = grandchildren ? childrenOf(child.pid) : [child.pid];
+    let count = 0;
+    for (const parent of parents) for (const pid of childrenOf(parent)) if (isZombie(pid)) count++;
+    max = Math.max(max, count);
+    total += count;
+    samples++;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  const supervisors = childrenOf(child.pid);
+  await stop(child, () => grandchildren ? supervisors : []);
+  return { max, mean: total / samples, samples };
+}
+
+const root = await Deno.makeTempDir({ prefix: "runit-bench-faults-" });
+try {
+  const bin = (await install(`${root}/prefix`)).replace(/\/[^/]+$/, "");
+  const ours = await flood(`${bin}/runsv`, `${root}/flood-ours`, 16);
+  const runit = await flood(`${RUNIT}/runsv`, `${root}/flood-runit`, 1);
+  console.log("control flood, mixed bytes (1 in 512 `u`/`c`), one runsv:");
+  console.log(
+    `  ours : ${ours.perMiB.toFixed(2)} s/MiB (16 MiB), peak RSS ${ours.peakMiB.toFixed(1)} MiB`,
+  );
+  console.log(
+    `  runit: ${runit.perMiB.toFixed(2)} s/MiB (1 MiB), peak RSS ${runit.peakMiB.toFixed(1)} MiB`,
+  );
+  console.log(`  time ratio ours/runit: ${(ours.perMiB / runit.perMiB).toFixed(2)}x`);
+  const zOurs = await zombies(`${bin}/runsvdir`, `${root}/z-ours`, false);
+  const zRunit = await zombies(`${RUNIT}/runsvdir`, `${root}/z-runit`, true);
+  console.log("zombies, 100 services exiting together every 1.2 s, 10 s of samples:");
+  for (const [name, z] of [["ours ", zOurs], ["runit", zRunit]] as const) {
+    console.log(`  ${name}: max ${z.max}, mean ${z.mean.toFixed(3)} (${z.samples} samples)`);
+  }
+} finally {
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+}
