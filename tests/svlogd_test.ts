@@ -338,6 +338,10 @@ Deno.test("svlogd: ALRM rotates a non-empty current, HUP rereads config, TERM ex
     assertEquals(readText(`${dir}/${rotated(dir)[0]}`), "first\n");
     assertEquals(readText(`${dir}/current`), "");
     Deno.kill(logger.child.pid, "SIGALRM"); // empty current: nothing to rotate
+    // Acted on before any later input is read: wait for it, or "second" could be rotated.
+    await waitUntil(() => logger.stderr().split("sigalarm received.").length === 3, {
+      what: "the second ALRM",
+    });
     await Deno.writeTextFile(`${dir}/config`, "pnew: \n");
     Deno.kill(logger.child.pid, "SIGHUP");
     // The signal and the data race (in runit too): write until the new
