@@ -380,6 +380,60 @@ export function chmodFd(fd: number, mode: number): void {
 }
 
 /**
+ * fchown(2): give an open file to `uid` and `gid` (a hosted logger's files
+ * belong to the logger's user, not to the supervisor that writes them).
+ *
+ * @example
+ * ```ts ignore
+ * import { AT_FDCWD, O, openAt, chownFd } from "./fs.ts";
+ * chownFd(openAt(AT_FDCWD, "/tmp/x", { flags: O.WRONLY | O.CREAT | O.CLOEXEC }), 65534, 65534);
+ * ```
+ */
+export function chownFd(fd: number, uid: number, gid: number): void {
+  if (libc().fchown(fd, uid, gid) === -1) throw new SysError("set owner", errno());
+}
+
+/**
+ * The names in the directory `path` relative to `dirfd` (getdents64 on a
+ * descriptor of its own, so that a directory known only by a descriptor can
+ * be listed without /proc), without `.` and `..`.
+ *
+ * @example
+ * ```ts
+ * import { AT_FDCWD, listDirAt } from "./fs.ts";
+ * listDirAt(AT_FDCWD, "/").includes("tmp"); // true
+ * ```
+ */
+export function listDirAt(dirfd: number, path: string): string[] {
+  const fd = openAt(dirfd, path, {
+    flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC,
+    what: `open directory ${path}`,
+  });
+  const names: string[] = [];
+  const buffer = new Uint8Array(8192);
+  const view = new DataView(buffer.buffer);
+  const decoder = new TextDecoder();
+  try {
+    for (;;) {
+      const n = Number(libc().getdents64(fd, buffer, BigInt(buffer.length)));
+      if (n === -1) throw new SysError(`read directory ${path}`, errno());
+      if (n === 0) return names;
+      // struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+      for (let at = 0; at < n;) {
+        const length = view.getUint16(at + 16, true);
+        const start = at + 19;
+        const end = buffer.indexOf(0, start);
+        const name = decoder.decode(buffer.subarray(start, end));
+        if (name !== "." && name !== "..") names.push(name);
+        at += length;
+      }
+    }
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/**
  * chmod(2) of a name relative to `dirfd`.
  *
  * @example
