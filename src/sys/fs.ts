@@ -380,8 +380,9 @@ export function chmodFd(fd: number, mode: number): void {
 }
 
 /**
- * fchown(2): give an open file to `uid` and `gid` (a hosted logger's files
- * belong to the logger's user, not to the supervisor that writes them).
+ * fchown(2): give an open file to `uid` and `gid`, -1 leaving one as it is
+ * (a hosted logger's files belong to the logger's user, not to the
+ * supervisor that writes them).
  *
  * @example
  * ```ts ignore
@@ -390,7 +391,8 @@ export function chmodFd(fd: number, mode: number): void {
  * ```
  */
 export function chownFd(fd: number, uid: number, gid: number): void {
-  if (libc().fchown(fd, uid, gid) === -1) throw new SysError("set owner", errno());
+  // -1 (as an unsigned 32-bit value) leaves that one unchanged.
+  if (libc().fchown(fd, uid >>> 0, gid >>> 0) === -1) throw new SysError("set owner", errno());
 }
 
 /**

@@ -62,6 +62,8 @@ const SO_PEERCRED = 17;
 const SCM_RIGHTS = 1;
 const SCM_CREDENTIALS = 2;
 const MSG_DONTWAIT = 0x40;
+const POLLIN = 0x1;
+const POLLOUT = 0x4;
 const MSG_NOSIGNAL = 0x4000;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 /** The most descriptors one message carries (the kernel's SCM_MAX_FD is 253). */
@@ -290,6 +292,21 @@ export function socketType(fd: number): number {
   return result === -1 ? -1 : type[0];
 }
 
+/** poll(2) one descriptor for `events`, up to `ms`: true when ready (or hung up). */
+function pollOne(fd: number, events: number, ms: number): boolean {
+  const entry = new Uint8Array(8);
+  const view = new DataView(entry.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, events, true);
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const n = libc().poll(entry, 1n, Math.max(0, deadline - Date.now()));
+    if (n > 0) return true;
+    if (n === 0) return false;
+    if (errno() !== Errno.EINTR) throw new SysError("poll", errno());
+  }
+}
+
 /**
  * poll(2) one descriptor for input, blocking up to `ms` (for a short,
  * bounded wait before the reactor exists): true when it is readable or has
@@ -302,15 +319,20 @@ export function socketType(fd: number): number {
  * ```
  */
 export function waitReadable(fd: number, ms: number): boolean {
-  const entry = new Uint8Array(8);
-  const view = new DataView(entry.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, 1, true); // POLLIN
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const n = libc().poll(entry, 1n, Math.max(0, deadline - Date.now()));
-    if (n > 0) return true;
-    if (n === 0) return false;
-    if (errno() !== Errno.EINTR) throw new SysError("poll", errno());
-  }
+  return pollOne(fd, POLLIN, ms);
+}
+
+/**
+ * Whether a write of up to PIPE_BUF (4096) bytes to `fd` would not block
+ * now (poll(2) for output without waiting): for a descriptor shared with
+ * other processes, whose O_NONBLOCK flag is not ours to set.
+ *
+ * @example
+ * ```ts
+ * import { isWritable } from "./socket.ts";
+ * isWritable(2); // true unless stderr is a full pipe
+ * ```
+ */
+export function isWritable(fd: number): boolean {
+  return pollOne(fd, POLLOUT, 0);
 }
