@@ -11,9 +11,11 @@ import {
   alive,
   bin,
   hasDebianRunit,
+  hasSysAdmin,
   pidOf,
   readText,
   Sandbox,
+  testUnless,
   waitRunning,
   waitUntil,
   within,
@@ -353,3 +355,54 @@ Deno.test("loghost: the -v messages and e lines of a hosted svlogd reach its std
   assertMatch(errors, /\nsvlogd: info: sigalarm received\.\n/);
   assertMatch(errors, /svlogd: info: rename: main\/current @[0-9a-f]{24}\.s 16\n/);
 });
+
+testUnless(
+  "loghost: a full filesystem: the hosted logger stops reading, loses nothing, and runsv goes on",
+  hasSysAdmin() ? undefined : "mounting a tmpfs needs root with CAP_SYS_ADMIN",
+  async () => {
+    await using sb = await Sandbox.create();
+    const total = 8000;
+    const dir = await sb.service("svc", {
+      run: `i=0; while [ $i -lt ${total} ]; do i=$((i+1)); echo "line $i padding-padding"; done\n` +
+        "echo done > finished; exec sleep 1000",
+      log: `exec 2>errors\nexec ${await bin()}/svlogd fs/w`,
+      down: true,
+    });
+    const mount = `${dir}/log/fs`;
+    await Deno.mkdir(mount);
+    const mounted = await new Deno.Command("mount", {
+      args: ["-t", "tmpfs", "-o", "size=512k", "tmpfs", mount],
+    }).output();
+    assertOk(mounted.success, `mount: ${decoder.decode(mounted.stderr)}`);
+    try {
+      await Deno.mkdir(`${mount}/w`);
+      await Deno.writeTextFile(`${mount}/w/config`, "s0\n");
+      await Deno.writeFile(`${mount}/filler`, new Uint8Array(400 * 1024));
+      const runsv = await startRunsv(sb, dir);
+      await hostedLog(dir);
+      await sv(sb, "up", dir);
+      const pausing = "svlogd: pausing: unable to write to current: fs/w: out of disk space\n";
+      await waitUntil(() => readText(`${dir}/log/errors`).includes(pausing), {
+        what: "the logger to pause",
+      });
+      // The supervisor is not blocked meanwhile: it answers at once.
+      const started = Date.now();
+      const status = await sv(sb, "status", dir);
+      assertMatch(status.stdout, /^run: .*; run: log: /);
+      assertOk(Date.now() - started < 1500, `sv status took ${Date.now() - started} ms`);
+      await Deno.remove(`${mount}/filler`);
+      await waitUntil(() => readText(`${dir}/finished`) !== "", { what: "the writer to finish" });
+      await waitUntil(() => allLines(`${mount}/w`).length === total, {
+        what: "every line",
+        timeout: 20_000,
+      });
+      allLines(`${mount}/w`).forEach((line, index) =>
+        assertEquals(line, `line ${index + 1} padding-padding`)
+      );
+      await sv(sb, "exit", dir);
+      await within(runsv.done, { what: "runsv to exit" });
+    } finally {
+      await new Deno.Command("umount", { args: ["-l", mount] }).output();
+    }
+  },
+);

@@ -50,6 +50,8 @@ const MESSAGE_QUEUE_LIMIT = 1 << 16;
 const MESSAGE_RETRY_MS = 100;
 /** At the placeholder's end, at most this many reads finish the current line. */
 const FINISH_READS = 4;
+/** runit's pause before a failed write is tried again (ms). */
+const STALL_MS = 3000;
 const SIG_HUP = 1;
 const SIG_ALRM = 14;
 
@@ -104,6 +106,7 @@ export class HostedLogger {
   #paused = false;
   #ended = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #stall: ReturnType<typeof setTimeout> | undefined;
   #messages: Uint8Array<ArrayBuffer>[] = [];
   #queued = 0;
   #retry: ReturnType<typeof setTimeout> | undefined;
@@ -154,6 +157,7 @@ export class HostedLogger {
         children: options.children,
         lineMax: handover.lineMax,
         sharedBuffer: outputFor(index),
+        deferWrites: true,
         owner: { uid: sender.uid, gid: sender.gid },
       })
     );
@@ -259,7 +263,7 @@ export class HostedLogger {
   }
 
   #watch(): void {
-    if (this.#watching || this.#paused || this.#ended) return;
+    if (this.#watching || this.#paused || this.#ended || this.#stall !== undefined) return;
     this.#reactor.watch(this.#stdin, () => this.#onReadable());
     this.#watching = true;
   }
@@ -300,8 +304,25 @@ export class HostedLogger {
   /** What svlogd's loop does between reads: flush, rotate what is due. */
   #afterInput(): void {
     for (const dir of this.#dirs) dir.flush();
-    for (const dir of this.#dirs) if (dir.rotatePending) dir.rotate();
+    for (const dir of this.#dirs) if (dir.rotatePending && !dir.stalled) dir.rotate();
     this.#armTimer();
+    if (this.#dirs.some((dir) => dir.stalled)) this.#stalled();
+  }
+
+  /**
+   * A write failed (a full disk): where svlogd pauses three seconds and
+   * tries again, stop reading (the writers block once the pipe is full,
+   * nothing is lost) and try again in three seconds, without blocking.
+   */
+  #stalled(): void {
+    this.#unwatch();
+    if (this.#stall !== undefined) return;
+    this.#stall = setTimeout(() => {
+      this.#stall = undefined;
+      if (this.#ended) return;
+      this.#afterInput();
+      this.#watch();
+    }, STALL_MS);
   }
 
   /** A timer for the nearest `t` deadline. */
@@ -336,9 +357,11 @@ export class HostedLogger {
     this.#unwatch();
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
+    if (this.#stall !== undefined) clearTimeout(this.#stall);
+    this.#stall = undefined;
     for (const dir of this.#dirs) {
       dir.flush();
-      while (dir.rotatePending) dir.rotate();
+      while (dir.rotatePending && !dir.stalled) dir.rotate();
       dir.close();
     }
     this.#engine.close();

@@ -62,6 +62,12 @@ export interface LogDirOptions {
    */
   sharedBuffer?: { bytes: Uint8Array<ArrayBuffer> };
   /**
+   * A failed write (a full disk) is not retried here, which would block the
+   * process: the bytes stay buffered, {@link LogDir.stalled} is set, and the
+   * caller retries {@link LogDir.flush} later (a hosting supervisor).
+   */
+  deferWrites?: boolean;
+  /**
    * Who files created here belong to (a hosted logger: the logger's user,
    * while the supervisor, usually root, writes them).
    */
@@ -124,6 +130,9 @@ export class LogDir {
   #used = 0;
   #whole = 0;
   #owner: { uid: number; gid: number } | undefined;
+  #shared: { bytes: Uint8Array<ArrayBuffer> } | undefined;
+  #deferWrites: boolean;
+  #stalled = false;
 
   constructor(name: string, options: LogDirOptions) {
     this.name = name;
@@ -135,7 +144,9 @@ export class LogDir {
     });
     this.#lineMax = options.lineMax;
     this.#store = options.sharedBuffer ?? { bytes: new Uint8Array(options.bufferSize ?? 65536) };
+    this.#shared = options.sharedBuffer;
     this.#owner = options.owner;
+    this.#deferWrites = options.deferWrites ?? false;
   }
 
   /** Whether the directory is open (lines go to it). */
@@ -147,6 +158,11 @@ export class LogDir {
   descriptors(): AdoptedFds | undefined {
     if (this.#dirFd === -1 || this.#currentFd === -1) return undefined;
     return { dirFd: this.#dirFd, lockFd: this.#lockFd, currentFd: this.#currentFd };
+  }
+
+  /** With deferWrites: a write failed and bytes wait in the buffer for a later flush. */
+  get stalled(): boolean {
+    return this.#stalled;
   }
 
   /** Whether a processor is running for this log. */
@@ -356,28 +372,30 @@ export class LogDir {
   put(bytes: Uint8Array, start = 0, end = bytes.length): void {
     const length = end - start;
     this.size += length;
-    let buffer = this.#store.bytes;
-    if (this.#used + length > buffer.length) {
-      if (this.#whole > 0) {
-        this.#writeOut(buffer.subarray(0, this.#whole));
-        buffer.copyWithin(0, this.#whole, this.#used);
-        this.#used -= this.#whole;
-        this.#whole = 0;
+    if (this.#used + length > this.#store.bytes.length) {
+      if (this.#whole > 0 && !this.#stalled) {
+        const whole = this.#whole;
+        this.#drop(this.#writeOut(this.#store.bytes.subarray(0, whole)));
       }
+      const buffer = this.#store.bytes;
       if (this.#used + length > buffer.length) {
-        if (this.#used + length > LINE_BUFFER_LIMIT) {
+        if (this.#used + length > LINE_BUFFER_LIMIT && !this.#stalled) {
           // An over-long line: give up on whole-line writes for it.
           this.flush();
-          this.#writeOut(bytes.subarray(start, end) as Uint8Array<ArrayBuffer>);
-          return;
+          if (!this.#stalled) {
+            const rest = bytes.subarray(start, end) as Uint8Array<ArrayBuffer>;
+            const written = this.#writeOut(rest);
+            if (written === rest.length) return;
+            start += written;
+          }
         }
-        const grown = new Uint8Array(Math.max(buffer.length * 2, this.#used + length));
+        const grown = new Uint8Array(Math.max(buffer.length * 2, this.#used + end - start));
         grown.set(buffer.subarray(0, this.#used));
-        buffer = this.#store.bytes = grown;
+        this.#store = { bytes: grown };
       }
     }
-    buffer.set(bytes.subarray(start, end), this.#used);
-    this.#used += length;
+    this.#store.bytes.set(bytes.subarray(start, end), this.#used);
+    this.#used += end - start;
   }
 
   /** Mark the end of a whole line (or of a run of whole lines) in the buffer. */
@@ -385,15 +403,27 @@ export class LogDir {
     this.#whole = this.#used;
   }
 
-  /** Write every buffered byte to `current`, retrying as runit does. */
+  /** Write every buffered byte to `current`, retrying as runit does (see deferWrites). */
   flush(): void {
     if (this.#used === 0) return;
-    this.#writeOut(this.#store.bytes.subarray(0, this.#used));
-    this.#used = 0;
-    this.#whole = 0;
+    this.#drop(this.#writeOut(this.#store.bytes.subarray(0, this.#used)));
   }
 
-  #writeOut(bytes: Uint8Array<ArrayBuffer>): void {
+  /** `count` buffered bytes were written: drop them; a shared buffer left non-empty becomes our own. */
+  #drop(count: number): void {
+    const buffer = this.#store.bytes;
+    buffer.copyWithin(0, count, this.#used);
+    this.#used -= count;
+    this.#whole = Math.max(0, this.#whole - count);
+    if (this.#used > 0 && this.#store === this.#shared) {
+      this.#store = { bytes: buffer.slice() };
+    } else if (this.#used === 0 && this.#shared && this.#store !== this.#shared) {
+      this.#store = this.#shared;
+    }
+  }
+
+  /** Write `bytes` to `current`: the count written, all of it unless deferWrites. */
+  #writeOut(bytes: Uint8Array<ArrayBuffer>): number {
     let offset = 0;
     while (offset < bytes.length) {
       let code: number;
@@ -408,8 +438,16 @@ export class LogDir {
         code = errnoOfError(error);
       }
       if (code === Errno.ENOSPC && this.#freeSpace()) continue;
-      pause(this.#reporter, `unable to write to current: ${this.name}: ${errorText(code)}`);
+      const text = `unable to write to current: ${this.name}: ${errorText(code)}`;
+      if (this.#deferWrites) {
+        this.#reporter.write(`svlogd: pausing: ${text}\n`);
+        this.#stalled = true;
+        return offset;
+      }
+      pause(this.#reporter, text);
     }
+    this.#stalled = false;
+    return offset;
   }
 
   /** On a full filesystem with `N` below `n`: delete the oldest old file. */
@@ -468,6 +506,11 @@ export class LogDir {
     }
     if (this.size === 0) return;
     this.flush();
+    if (this.#stalled) {
+      // Not before what belongs in this file is written.
+      this.rotatePending = true;
+      return;
+    }
     this.#persist("unable to fsync current logfile", () => syncFd(this.#currentFd));
     this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o744));
     closeFd(this.#currentFd);
@@ -492,6 +535,7 @@ export class LogDir {
     this.#dirFd = -1;
     this.#used = 0;
     this.#whole = 0;
+    if (this.#shared) this.#store = this.#shared;
     this.#processor.forget();
   }
 
@@ -499,6 +543,10 @@ export class LogDir {
     if (this.#currentFd === -1) return;
     this.#info(`close: ${this.name}`);
     this.flush();
+    if (this.#stalled) {
+      this.#warn(`unable to write to current: ${this.name}: ${this.#used} bytes lost`);
+      this.#stalled = false;
+    }
     this.#persist("unable to fsync current logfile", () => syncFd(this.#currentFd));
     this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o744));
     closeFd(this.#currentFd);
