@@ -41,7 +41,7 @@ import {
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { encodeStatus, formatStat, type RunState, type Want } from "./status.ts";
 import { type Holding, SupervisorFatal, takeOver, type UnitHold } from "./takeover.ts";
-import { HostedLogger } from "../svlog/host.ts";
+import { HostedLogger, placeholderFd } from "../svlog/host.ts";
 import { LOGHOST_ENV, LOGHOST_FD } from "../svlog/handover.ts";
 
 export { SupervisorFatal } from "./takeover.ts";
@@ -125,6 +125,9 @@ function newUnit(isLog: boolean): Unit {
     host: undefined,
   };
 }
+
+/** One for every channel of the process: each message is handled before the next read. */
+const channelBuffer = new Uint8Array(4096);
 
 /** The environment without a host channel's name (a service must not think it has one). */
 function environmentFor(channel: boolean): string[] | undefined {
@@ -401,7 +404,7 @@ export class Supervisor {
 
   /** The log unit's channel: first the handover, then the signals its placeholder passes on. */
   #onChannel(unit: Unit): void {
-    const buffer = new Uint8Array(4096);
+    const buffer = channelBuffer;
     for (;;) {
       if (unit.channel < 0) return;
       let got: Received | undefined;
@@ -440,7 +443,12 @@ export class Supervisor {
     }
     const hosted = typeof result === "string" ? undefined : result;
     try {
-      sendWithFds(unit.channel, encoder.encode(hosted ? "y" : "n"), []);
+      const program = hosted ? placeholderFd() : undefined;
+      sendWithFds(
+        unit.channel,
+        encoder.encode(hosted ? "y" : "n"),
+        program === undefined ? [] : [program],
+      );
     } catch {
       // svlogd gave up waiting: it logs on its own.
       hosted?.finish();

@@ -81,7 +81,8 @@ export class LineEngine {
     this.#lineMax = options.lineMax;
     this.#stampKind = options.stamp;
     this.#stderr = options.stderr;
-    this.#scratch = new Uint8Array(options.lineMax);
+    // Only replacement uses it.
+    this.#scratch = new Uint8Array(options.replaceChar !== 0 ? options.lineMax : 0);
     if (options.replaceChar !== 0) {
       const table = new Uint8Array(256);
       for (let c = 0; c < 256; c++) table[c] = c < 32 || c > 126 ? options.replaceChar : c;

@@ -152,22 +152,30 @@ export function handOver(
     if (!held || dir.config.processor) return false;
     fds.push(held.dirFd, held.lockFd, held.currentFd);
   }
-  const loaded = loadLogPlaceholder();
-  if (!loaded) return false;
+  // The host sends its own copy of the placeholder with its yes (all its
+  // placeholders then share one page of text); ours is the fallback.
+  const own = loadLogPlaceholder();
+  if (!own) return false;
+  let loaded = own;
   let accepted = false;
   try {
     sendWithFds(channel, encodeHandover(options.handover), fds);
     if (waitReadable(channel, ANSWER_MS)) {
       const answer = new Uint8Array(1);
       const got = receiveWithFds(channel, answer);
-      for (const fd of got?.fds ?? []) closeFd(fd);
       accepted = got?.length === 1 && answer[0] === 0x79;
+      const [program, ...rest] = got?.fds ?? [];
+      for (const fd of rest) closeFd(fd);
+      if (program !== undefined && accepted) {
+        loaded = { fd: program, path: `/proc/self/fd/${program}` };
+        closeFd(own.fd);
+      } else closeFd(program ?? -1);
     }
   } catch {
     // The host is gone: log here.
   }
   if (!accepted) {
-    closeFd(loaded.fd);
+    closeFd(own.fd);
     return false;
   }
   // Hosted now: the host reads our input and writes our directories.

@@ -38,6 +38,8 @@ import {
   writeFd,
 } from "../sys/mod.ts";
 import type { Children, Reactor } from "../reactor/mod.ts";
+import type { LoadedProgram } from "../sys/memfd.ts";
+import { loadLogPlaceholder } from "../sys/log_placeholder.ts";
 import { LineEngine } from "./engine.ts";
 import { LogDir, type Reporter } from "./logdir.ts";
 import { decodeHandover } from "./handover.ts";
@@ -68,6 +70,25 @@ function outputFor(index: number): { bytes: Uint8Array<ArrayBuffer> } {
 }
 
 const encoder = new TextEncoder();
+
+/** undefined: not loaded yet; null: cannot be loaded here. */
+let placeholder: LoadedProgram | null | undefined;
+
+/**
+ * The memfd of this process's copy of the log placeholder, sent with every
+ * yes: exec'd from one file, all its placeholders share one page of text.
+ * Undefined when it cannot be loaded (svlogd then uses its own).
+ *
+ * @example
+ * ```ts ignore
+ * import { placeholderFd } from "./host.ts";
+ * placeholderFd(); // e.g. 12
+ * ```
+ */
+export function placeholderFd(): number | undefined {
+  if (placeholder === undefined) placeholder = loadLogPlaceholder() ?? null;
+  return placeholder?.fd;
+}
 
 /** Where a hosted logger runs and what it does when it ends by itself. */
 export interface HostedLoggerOptions {
@@ -365,6 +386,12 @@ export class HostedLogger {
       dir.close();
     }
     this.#engine.close();
+    try {
+      // As it was: the next logger of this pipe may not expect O_NONBLOCK.
+      setNonBlocking(this.#stdin, false);
+    } catch {
+      // Already unusable.
+    }
     closeFd(this.#stdin);
     this.#stdin = -1;
     this.#flushMessages();

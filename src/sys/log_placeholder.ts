@@ -24,6 +24,8 @@
 import { errno, libc } from "./libc.ts";
 import { decodeImage, type LoadedProgram, loadProgram } from "./memfd.ts";
 import { defaultSignalsForExec, prepareExec } from "./exec.ts";
+import { duplicateFd } from "./descriptors.ts";
+import { errnoOf } from "./errno.ts";
 
 /** The placeholder's whole ELF image by architecture (Deno.build.arch), base64. */
 const IMAGES: Record<string, string> = {
@@ -93,7 +95,16 @@ export function becomeLogPlaceholder(
   channel: number,
   argv: readonly string[],
 ): number {
-  const exec = prepareExec(loaded.path, argv, { env: [] });
+  let path = loaded.path;
+  if (loaded.fd === PLACEHOLDER_CHANNEL_FD) {
+    // The channel goes there: run the program from another descriptor.
+    try {
+      path = `/proc/self/fd/${duplicateFd(loaded.fd, { min: 10 })}`;
+    } catch (error) {
+      return errnoOf(error);
+    }
+  }
+  const exec = prepareExec(path, argv, { env: [] });
   const c = libc();
   defaultSignalsForExec();
   // dup2 clears close-on-exec on the copy; a channel already at 3 needs it cleared by hand.
