@@ -96,7 +96,12 @@ testUnless(
       }
       if (style === 2) assertEquals(readText(`${dir}/config`), "s100000\nn5\n");
     }
-    // One Deno process: runsvdir itself. The 50 log services are placeholders.
+    // One Deno process: runsvdir itself. The 50 log services are placeholders,
+    // all run from runsvdir's one copy of the program (one page of text).
     assertEquals(denoProcessesUnder(sb.dir), [runsvdir.pid]);
+    const programs = new Set(
+      services.map(({ service }) => Deno.statSync(`/proc/${pidOf(`${service}/log`)}/exe`).ino),
+    );
+    assertEquals(programs.size, 1);
   },
 );
