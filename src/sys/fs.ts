@@ -407,10 +407,8 @@ export function chownFd(fd: number, uid: number, gid: number): void {
  * ```
  */
 export function listDirAt(dirfd: number, path: string): string[] {
-  const fd = openAt(dirfd, path, {
-    flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC,
-    what: `open directory ${path}`,
-  });
+  // No O_DIRECTORY: its value differs on aarch64; getdents64 fails on a non-directory anyway.
+  const fd = openAt(dirfd, path, { flags: O.RDONLY | O.CLOEXEC, what: `open directory ${path}` });
   const names: string[] = [];
   const buffer = new Uint8Array(8192);
   const view = new DataView(buffer.buffer);
