@@ -241,7 +241,10 @@ Deno.test("loghost: sv pause log stops reading, cont resumes", async () => {
   await waitUntil(() => readText(`/proc/${logger}/stat`).split(" ")[2] === "T", {
     what: "the placeholder stopped",
   });
-  assertMatch(readText(`${dir}/log/supervise/stat`), /^run, paused\n$/);
+  // runsv writes the status after the signal.
+  await waitUntil(() => readText(`${dir}/log/supervise/stat`) === "run, paused\n", {
+    what: "the status to say paused",
+  });
   const paused = readText(`${main}/current`);
   const written = Number(readText(`${dir}/count`));
   await waitUntil(() => Number(readText(`${dir}/count`)) > written + 10, { what: "more output" });
