@@ -1,8 +1,10 @@
 /**
- * Reassemble the session helper (src/sys/session_helper_*.S) with GNU `as`
- * and `objcopy`, and print the bytes as they are embedded in
- * src/sys/session_helper.ts. The sources carry their own ELF header, so the
- * bytes depend only on the instructions, not on a linker's version.
+ * Reassemble the tiny static programs in src/sys (the session helper,
+ * session_helper_*.S, and the log placeholder, log_placeholder_*.S) with GNU
+ * `as` and `objcopy`, and print the bytes as they are embedded in
+ * src/sys/session_helper.ts and src/sys/log_placeholder.ts. The sources
+ * carry their own ELF header, so the bytes depend only on the instructions,
+ * not on a linker's version.
  *
  * Usage: `deno run --allow-read --allow-run --allow-write=/tmp scripts/session_helper.ts`
  * (x86_64 needs `as`; aarch64 needs binutils-aarch64-linux-gnu on other hosts.)
@@ -15,6 +17,12 @@ export const HELPER_ARCHES = ["x86_64", "aarch64"] as const;
 
 /** One of {@link HELPER_ARCHES}. */
 export type HelperArch = typeof HELPER_ARCHES[number];
+
+/** The programs, by the stem of their source and TypeScript file names. */
+export const HELPER_PROGRAMS = ["session_helper", "log_placeholder"] as const;
+
+/** One of {@link HELPER_PROGRAMS}. */
+export type HelperProgram = typeof HELPER_PROGRAMS[number];
 
 const SOURCE_DIR = new URL("../src/sys/", import.meta.url);
 
@@ -42,18 +50,22 @@ function findOnPath(name: string): string | undefined {
 }
 
 /**
- * Assemble the helper for `arch` and return the whole ELF image.
+ * Assemble `program` (the session helper by default) for `arch` and return
+ * the whole ELF image.
  *
  * @example
  * ```ts ignore
  * import { assembleHelper } from "./session_helper.ts";
- * const image = await assembleHelper("x86_64");
+ * const image = await assembleHelper("x86_64", { program: "log_placeholder" });
  * ```
  */
-export async function assembleHelper(arch: HelperArch): Promise<Uint8Array> {
+export async function assembleHelper(
+  arch: HelperArch,
+  options: { program?: HelperProgram } = {},
+): Promise<Uint8Array> {
   const tools = toolsFor(arch);
   if (!tools) throw new Error(`no assembler for ${arch} (install binutils for it)`);
-  const source = new URL(`session_helper_${arch}.S`, SOURCE_DIR).pathname;
+  const source = new URL(`${options.program ?? "session_helper"}_${arch}.S`, SOURCE_DIR).pathname;
   const dir = await Deno.makeTempDir({ prefix: "session-helper-" });
   try {
     await run(tools.as, ["-o", `${dir}/helper.o`, source]);
@@ -79,10 +91,13 @@ export function base64Lines(bytes: Uint8Array): string[] {
 }
 
 if (import.meta.main) {
-  // The body of IMAGES in src/sys/session_helper.ts.
-  for (const arch of HELPER_ARCHES) {
-    const image = await assembleHelper(arch);
-    const lines = base64Lines(image).map((line) => `    "${line}"`);
-    console.log(`  ${arch}: // ${image.length} bytes\n${lines.join(" +\n")},`);
+  // The body of IMAGES in src/sys/session_helper.ts and src/sys/log_placeholder.ts.
+  for (const program of HELPER_PROGRAMS) {
+    console.log(`src/sys/${program}.ts:`);
+    for (const arch of HELPER_ARCHES) {
+      const image = await assembleHelper(arch, { program });
+      const lines = base64Lines(image).map((line) => `    "${line}"`);
+      console.log(`  ${arch}: // ${image.length} bytes\n${lines.join(" +\n")},`);
+    }
   }
 }

@@ -71,6 +71,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
     replaceChar,
     replaceSet: encoder.encode(replaceSet),
     verbose,
+    argv: [program, ...args],
     write: writeErr,
     // A closed stderr must not stop the logging (runit ignores it too): writeErr ignores it.
     stderr: writeErr,

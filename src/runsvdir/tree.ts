@@ -101,10 +101,12 @@ const SETTLE_POLL_MIN_MS = 5;
 /**
  * Descriptors a supervisor holds: the service directory, then `lock`,
  * `control` and `ok` of `supervise/`; a log adds its directory, its own
- * three, and the pipe's two ends.
+ * three, and the pipe's two ends, and while its logging is hosted the host
+ * channel, the logger's stdin and stderr, and per log directory its
+ * directory, `lock` and `current` (counted for one).
  */
 const DESCRIPTORS_PER_SERVICE = 4;
-const DESCRIPTORS_PER_LOG = 6;
+const DESCRIPTORS_PER_LOG = 12;
 /**
  * Descriptors kept free for what runs: a status file being replaced, the
  * session helper's pipe, a directory listing, and Deno's own.

@@ -16,6 +16,7 @@
 import {
   AT_FDCWD,
   closeFd,
+  currentEnvironment,
   errnoOf,
   errorText,
   exitCode,
@@ -23,11 +24,16 @@ import {
   now,
   O,
   openAt,
+  passCredentials,
   readFd,
+  type Received,
+  receiveWithFds,
   replaceFileAt,
   S,
   sendSignal,
+  sendWithFds,
   SIG,
+  socketPair,
   statAt,
   SysError,
   type Timestamp,
@@ -35,6 +41,8 @@ import {
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { encodeStatus, formatStat, type RunState, type Want } from "./status.ts";
 import { type Holding, SupervisorFatal, takeOver, type UnitHold } from "./takeover.ts";
+import { HostedLogger, placeholderFd } from "../svlog/host.ts";
+import { LOGHOST_ENV, LOGHOST_FD } from "../svlog/handover.ts";
 
 export { SupervisorFatal } from "./takeover.ts";
 
@@ -56,6 +64,11 @@ export interface SupervisorOptions {
    * warning and supervision goes on.
    */
   onFailure?: (error: unknown) => void;
+  /**
+   * Offer `log/run` to host its logging (default true): our svlogd then
+   * hands it over to this process (see src/svlog/host.ts).
+   */
+  hostLogs?: boolean;
 }
 
 interface Unit {
@@ -78,6 +91,10 @@ interface Unit {
   lockFd: number;
   controlFd: number;
   okFd: number;
+  /** Our end of the log unit's host channel, -1 when none. */
+  channel: number;
+  /** The log unit's logging, when its svlogd handed it over. */
+  host: HostedLogger | undefined;
 }
 
 /** Commands that only forward a signal to a running service. */
@@ -145,7 +162,21 @@ function newUnit(isLog: boolean): Unit {
     lockFd: -1,
     controlFd: -1,
     okFd: -1,
+    channel: -1,
+    host: undefined,
   };
+}
+
+/** One for every channel of the process: each message is handled before the next read. */
+const channelBuffer = new Uint8Array(4096);
+
+/** The environment without a host channel's name (a service must not think it has one). */
+function environmentFor(channel: boolean): string[] | undefined {
+  const inherited = Deno.env.get(LOGHOST_ENV) !== undefined;
+  if (!channel && !inherited) return undefined;
+  const env = currentEnvironment().filter((entry) => !entry.startsWith(`${LOGHOST_ENV}=`));
+  if (channel) env.push(`${LOGHOST_ENV}=${LOGHOST_FD}`);
+  return env;
 }
 
 /**
@@ -178,6 +209,8 @@ export class Supervisor {
   #statusRetry = new Map<Unit, ReturnType<typeof setTimeout>>();
   #statusFailure = new Map<Unit, string>();
   #closed = false;
+  /** An unfinished line a hosted logger left, for the next one. */
+  #partial: Uint8Array | undefined;
 
   constructor(name: string, options: SupervisorOptions) {
     this.name = name;
@@ -262,6 +295,7 @@ export class Supervisor {
     this.#closed = true;
     for (const retry of this.#statusRetry.values()) clearTimeout(retry);
     for (const unit of this.#units()) {
+      this.#endHosting(unit);
       if (unit.timer !== undefined) clearTimeout(unit.timer);
       if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
       for (const fd of [unit.controlFd, unit.okFd, unit.lockFd]) closeFd(fd);
@@ -408,13 +442,24 @@ export class Supervisor {
     }
     unit.paused = false;
     unit.gotTerm = false;
+    const channel = unit.isLog && this.#options.hostLogs !== false
+      ? this.#hostChannel()
+      : undefined;
+    if (channel) dup.push([LOGHOST_FD, channel[1]]);
     try {
       unit.pid = this.#options.children.start(argv, {
         cwdFd: unit.dirFd,
         dup,
+        env: environmentFor(channel !== undefined),
         newSession: this.#options.newSession,
       }, (status) => this.#schedule(() => this.#onExit(unit, status)));
+      if (channel) {
+        closeFd(channel[1]);
+        unit.channel = channel[0];
+        this.#options.reactor.watch(unit.channel, () => this.#onChannel(unit));
+      }
     } catch (error) {
+      if (channel) { for (const fd of channel) closeFd(fd); }
       // runsv's child would print this and exit 111: report it, then treat
       // it as that exit (finish gets "111 0", then the one-second pause).
       const what = unit.isLog ? `log/${argv[0]}` : argv[0];
@@ -429,7 +474,95 @@ export class Supervisor {
     this.#updateStatus(unit);
   }
 
+  /** A host channel for a log unit: [ours, the child's]; undefined when none can be made. */
+  #hostChannel(): [number, number] | undefined {
+    try {
+      const pair = socketPair();
+      passCredentials(pair[0]);
+      return pair;
+    } catch (error) {
+      this.#warn(`unable to offer log hosting: ${errorText(errnoOf(error))}`);
+      return undefined;
+    }
+  }
+
+  /** The log unit's channel: first the handover, then the signals its placeholder passes on. */
+  #onChannel(unit: Unit): void {
+    const buffer = channelBuffer;
+    for (;;) {
+      if (unit.channel < 0) return;
+      let got: Received | undefined;
+      try {
+        got = receiveWithFds(unit.channel, buffer);
+      } catch {
+        got = { length: 0, fds: [] };
+      }
+      if (!got) return;
+      if (got.length === 0 && got.fds.length === 0) {
+        // The logger (or its placeholder) is gone, or logs on its own.
+        this.#closeChannel(unit);
+        return;
+      }
+      if (unit.host) {
+        for (const fd of got.fds) closeFd(fd);
+        for (const byte of buffer.subarray(0, got.length)) unit.host?.signal(byte);
+        continue;
+      }
+      this.#acceptHandover(unit, buffer.subarray(0, got.length), got);
+    }
+  }
+
+  #acceptHandover(unit: Unit, message: Uint8Array, got: Received): void {
+    // Only the log unit's own process (svlogd exec'd by log/run) may hand over.
+    let result: HostedLogger | string = "not the log service's process";
+    if (got.sender?.pid === unit.pid && unit.pid > 0) {
+      result = HostedLogger.accept(message, got, {
+        reactor: this.#options.reactor,
+        children: this.#options.children,
+        onEnd: () => this.#signal(unit, SIG.TERM),
+        partial: this.#partial,
+      });
+    } else {
+      for (const fd of got.fds) closeFd(fd);
+    }
+    const hosted = typeof result === "string" ? undefined : result;
+    try {
+      const program = hosted ? placeholderFd() : undefined;
+      sendWithFds(
+        unit.channel,
+        encoder.encode(hosted ? "y" : "n"),
+        program === undefined ? [] : [program],
+      );
+    } catch {
+      // svlogd gave up waiting: it logs on its own.
+      hosted?.finish();
+      return;
+    }
+    if (!hosted) return;
+    this.#partial = undefined;
+    unit.host = hosted;
+    if (unit.paused) hosted.pause();
+  }
+
+  #closeChannel(unit: Unit): void {
+    if (unit.channel < 0) return;
+    this.#options.reactor.unwatch(unit.channel);
+    closeFd(unit.channel);
+    unit.channel = -1;
+  }
+
+  /** The log unit's process is gone: finish its hosted logging, keep an unfinished line. */
+  #endHosting(unit: Unit): void {
+    if (unit.host) {
+      const partial = unit.host.finish();
+      if (partial) this.#partial = partial;
+      unit.host = undefined;
+    }
+    this.#closeChannel(unit);
+  }
+
   #onExit(unit: Unit, status: number): void {
+    if (unit.isLog) this.#endHosting(unit);
     unit.pid = 0;
     unit.wstat = status;
     unit.gotTerm = false;
@@ -533,11 +666,13 @@ export class Supervisor {
         break;
       case "p":
         await this.#signalUnlessCustom(unit, "p", SIG.STOP);
+        unit.host?.pause();
         unit.paused = true;
         this.#updateStatus(unit);
         break;
       case "c":
         await this.#signalUnlessCustom(unit, "c", SIG.CONT);
+        unit.host?.resume();
         unit.paused = false;
         this.#updateStatus(unit);
         break;

@@ -14,6 +14,7 @@
 import { Children, Reactor } from "../reactor/mod.ts";
 import {
   catchSignal,
+  closeFd,
   errorText,
   now,
   readFd,
@@ -23,6 +24,7 @@ import {
 } from "../sys/mod.ts";
 import { LineEngine } from "./engine.ts";
 import { LogDir, type Reporter } from "./logdir.ts";
+import { handOver, hostChannel } from "./handover.ts";
 import type { StampKind } from "./timestamp.ts";
 
 /** What the command line asked for. */
@@ -43,6 +45,12 @@ export interface DaemonOptions {
   write: (text: string) => void;
   /** Where `e` lines go. */
   stderr: (bytes: Uint8Array) => void;
+  /**
+   * svlogd's own argv: given, the logging may be handed over to a
+   * supervisor that offers to host it (handover.ts), and this process then
+   * becomes the log placeholder with this argv.
+   */
+  argv?: readonly string[];
 }
 
 /** runit wakes at least this often (seconds) to check rotation ages. */
@@ -92,9 +100,27 @@ export async function runDaemon(names: readonly string[], options: DaemonOptions
     if (!ok) options.write("svlogd: fatal: no functional log directories.\n");
     return ok;
   };
+  const channel = options.argv ? hostChannel() : undefined;
   if (!reopen()) {
+    closeFd(channel ?? -1);
     children.close();
     return 111;
+  }
+  if (channel !== undefined) {
+    // Returns only when the logging stays in this process.
+    handOver(channel, dirs, {
+      handover: {
+        stamp: options.stamp,
+        lineMax: options.lineMax,
+        replaceChar: options.replaceChar,
+        replaceSet: [...options.replaceSet],
+        verbose: options.verbose,
+        names: [...names],
+      },
+      argv: options.argv!,
+      write: options.write,
+    });
+    closeFd(channel);
   }
   const engine = new LineEngine(dirs, options);
   const reactor = new Reactor();

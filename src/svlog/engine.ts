@@ -37,6 +37,12 @@ const ELLIPSIS = new TextEncoder().encode("...");
 const encoder = new TextEncoder();
 /** An unfinished line longer than this is written out head first, the rest streamed. */
 const CARRY_LIMIT = 1 << 20;
+/**
+ * The stamped copy of a batch, shared by every engine of the process: it is
+ * filled and copied out within one synchronous call, and a supervisor that
+ * hosts many loggers should not pay for one each.
+ */
+let expanded = new Uint8Array(1 << 16);
 
 /**
  * Turns input bytes into log lines.
@@ -62,8 +68,7 @@ export class LineEngine {
   #stampLength = 0;
   #table: Uint8Array | undefined;
   #scratch: Uint8Array;
-  #expanded = new Uint8Array(1 << 16);
-  #carry = new Uint8Array(1 << 12);
+  #carry = new Uint8Array(256);
   #carryLength = 0;
   #carryComplete = false;
   #carryHead = false;
@@ -76,7 +81,8 @@ export class LineEngine {
     this.#lineMax = options.lineMax;
     this.#stampKind = options.stamp;
     this.#stderr = options.stderr;
-    this.#scratch = new Uint8Array(options.lineMax);
+    // Only replacement uses it.
+    this.#scratch = new Uint8Array(options.replaceChar !== 0 ? options.lineMax : 0);
     if (options.replaceChar !== 0) {
       const table = new Uint8Array(256);
       for (let c = 0; c < 256; c++) table[c] = c < 32 || c > 126 ? options.replaceChar : c;
@@ -168,6 +174,21 @@ export class LineEngine {
     return true;
   }
 
+  /**
+   * Give up the unfinished line read so far (its raw bytes, unstamped) for
+   * another engine to {@link LineEngine.consume} first: undefined when
+   * there is none, or when its head is already written (a line longer than
+   * the carry limit), which only the same engine can finish.
+   */
+  takePartial(): Uint8Array | undefined {
+    if (this.#tail || this.#carryHead || this.#carryComplete || this.#carryLength === 0) {
+      return undefined;
+    }
+    const partial = this.#carry.slice(0, this.#carryLength);
+    this.#carryLength = 0;
+    return partial;
+  }
+
   /** Release the UDP socket. */
   close(): void {
     closeFd(this.#udpFd);
@@ -224,7 +245,7 @@ export class LineEngine {
     }
     const stamp = this.#stamp;
     const stampLength = this.#stampLength;
-    let out = this.#expanded;
+    let out = expanded;
     let used = 0;
     let at = pos;
     for (;;) {
@@ -236,7 +257,7 @@ export class LineEngine {
         if (used + stampLength + length > out.length) {
           const grown = new Uint8Array(Math.max(out.length * 2, used + stampLength + length));
           grown.set(out.subarray(0, used));
-          out = this.#expanded = grown;
+          out = expanded = grown;
         }
         out.set(stamp, used);
         out.set(data.subarray(at, newline + 1), used + stampLength);

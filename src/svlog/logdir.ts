@@ -14,10 +14,12 @@
 import {
   AT_FDCWD,
   chmodFd,
+  chownFd,
   closeFd,
   Errno,
   errnoOf,
   errorText,
+  listDir,
   LOCK,
   now,
   O,
@@ -51,8 +53,35 @@ export interface LogDirOptions {
   children: Children;
   /** `-l`: the line length that bounds matching and the rotation margin. */
   lineMax: number;
-  /** Bytes buffered before a write (runit's -b, at least 64 KiB here). */
+  /** Bytes buffered before a write (default 64 KiB; the buffer grows for long lines). */
   bufferSize?: number;
+  /**
+   * A buffer shared with other logs that are never filled at the same time
+   * (hosted logs: each is flushed before the host returns to its reactor);
+   * it replaces bufferSize. Growing it grows it for all.
+   */
+  sharedBuffer?: { bytes: Uint8Array<ArrayBuffer> };
+  /**
+   * A failed write (a full disk) is not retried here, which would block the
+   * process: the bytes stay buffered, {@link LogDir.stalled} is set, and the
+   * caller retries {@link LogDir.flush} later (a hosting supervisor).
+   */
+  deferWrites?: boolean;
+  /**
+   * Who files created here belong to (a hosted logger: the logger's user,
+   * while the supervisor, usually root, writes them).
+   */
+  owner?: { uid: number; gid: number };
+}
+
+/** The descriptors of a log directory that another process opened and locked. */
+export interface AdoptedFds {
+  /** The directory. */
+  dirFd: number;
+  /** Its `lock`, flocked by the process that opened it (the lock goes with the description). */
+  lockFd: number;
+  /** Its `current`, open for appending. */
+  currentFd: number;
 }
 
 /**
@@ -97,9 +126,13 @@ export class LogDir {
   #reporter: Reporter;
   #processor: Processor;
   #lineMax: number;
-  #buffer: Uint8Array<ArrayBuffer>;
+  #store: { bytes: Uint8Array<ArrayBuffer> };
   #used = 0;
   #whole = 0;
+  #owner: { uid: number; gid: number } | undefined;
+  #shared: { bytes: Uint8Array<ArrayBuffer> } | undefined;
+  #deferWrites: boolean;
+  #stalled = false;
 
   constructor(name: string, options: LogDirOptions) {
     this.name = name;
@@ -110,12 +143,26 @@ export class LogDir {
       children: options.children,
     });
     this.#lineMax = options.lineMax;
-    this.#buffer = new Uint8Array(Math.max(options.bufferSize ?? 0, 65536));
+    this.#store = options.sharedBuffer ?? { bytes: new Uint8Array(options.bufferSize ?? 65536) };
+    this.#shared = options.sharedBuffer;
+    this.#owner = options.owner;
+    this.#deferWrites = options.deferWrites ?? false;
   }
 
   /** Whether the directory is open (lines go to it). */
   get isOpen(): boolean {
     return this.#dirFd !== -1;
+  }
+
+  /** The open directory's descriptors (for a handover), undefined when it is not open. */
+  descriptors(): AdoptedFds | undefined {
+    if (this.#dirFd === -1 || this.#currentFd === -1) return undefined;
+    return { dirFd: this.#dirFd, lockFd: this.#lockFd, currentFd: this.#currentFd };
+  }
+
+  /** With deferWrites: a write failed and bytes wait in the buffer for a later flush. */
+  get stalled(): boolean {
+    return this.#stalled;
   }
 
   /** Whether a processor is running for this log. */
@@ -166,6 +213,41 @@ export class LogDir {
       this.#warn(`unable to lock directory: ${this.name}: ${errorText(errnoOfError(error))}`);
       return false;
     }
+    return this.#openCurrentFile();
+  }
+
+  /**
+   * Take over a directory that a logger opened, locked and began (its
+   * `current` is open): what a hosting supervisor does with the descriptors
+   * a handed-over svlogd sent. `config` is read again, without messages
+   * (the logger has said what it had to say about it).
+   */
+  adopt(fds: AdoptedFds): void {
+    this.close();
+    this.#dirFd = fds.dirFd;
+    this.#lockFd = fds.lockFd;
+    this.#currentFd = fds.currentFd;
+    this.rotatePending = false;
+    this.#processor.forget();
+    this.match = 0x2b;
+    this.#readConfig({ quiet: true });
+    this.size = statAt(this.#currentFd, "")?.size ?? 0;
+  }
+
+  /**
+   * svlogd's HUP for a directory known only by its descriptor (hosted):
+   * `current` is completed and closed as by {@link LogDir.close}, then
+   * `config` is read again and `current` reopened in the same directory.
+   * False (after a warning) when it cannot be.
+   */
+  reopen(): boolean {
+    if (!this.isOpen) return false;
+    this.#closeCurrent();
+    return this.#openCurrentFile();
+  }
+
+  /** open()'s second half: config, then `current` (saving a crashed one). */
+  #openCurrentFile(): boolean {
     this.size = 0;
     this.rotatePending = false;
     this.#processor.forget();
@@ -194,28 +276,42 @@ export class LogDir {
     return true;
   }
 
-  #readConfig(): void {
+  #readConfig(options: { quiet?: boolean } = {}): void {
     let bytes: Uint8Array | undefined;
     try {
       bytes = readFileAt(this.#dirFd, "config", 1 << 20);
     } catch (error) {
       const code = errnoOfError(error);
-      if (code !== Errno.ENOENT) {
+      if (code !== Errno.ENOENT && !options.quiet) {
         this.#warn(`unable to read config: ${this.name}: ${errorText(code)}`);
       }
     }
     this.config = parseConfig(bytes ?? new Uint8Array(0));
     if (bytes === undefined) return;
-    this.#info(`read: ${this.name}/config`);
-    for (const warning of this.config.warnings) this.#warn(warning);
+    if (!options.quiet) {
+      this.#info(`read: ${this.name}/config`);
+      for (const warning of this.config.warnings) this.#warn(warning);
+    }
     if (this.config.timeMax > 0) this.rotateAt = Date.now() + this.config.timeMax * 1000;
   }
 
   #openCurrent(): number {
-    return openAt(this.#dirFd, "current", {
+    const fd = openAt(this.#dirFd, "current", {
       flags: O.WRONLY | O.APPEND | O.CREAT | O.NONBLOCK | O.CLOEXEC,
       mode: 0o600,
     });
+    if (this.#owner) {
+      // As if the logger had created it: its uid, and its gid unless the
+      // directory is set-group-ID (then the file has the directory's group).
+      const setgid = ((statAt(this.#dirFd, "")?.mode ?? 0) & 0o2000) !== 0;
+      try {
+        chownFd(fd, this.#owner.uid, setgid ? -1 : this.#owner.gid);
+      } catch (error) {
+        closeFd(fd);
+        throw error;
+      }
+    }
+    return fd;
   }
 
   /** A `@<tai64n>.x` name that does not exist yet. */
@@ -229,10 +325,10 @@ export class LogDir {
   /** The 27-byte `@…` names in the directory. */
   #oldFiles(): string[] {
     try {
-      // By name (we never change directory): /proc/self/fd needs --allow-all.
-      return [...Deno.readDirSync(this.name)]
-        .map((entry) => entry.name)
-        .filter((name) => name.length === 27 && name[0] === "@");
+      // By descriptor: a hosted directory has no name that is usable here.
+      return listDir(this.#dirFd, ".").map((entry) => entry.name).filter((name) =>
+        name.length === 27 && name[0] === "@"
+      );
     } catch (error) {
       this.#warn(`unable to read directory: ${this.name}: ${errorText(errnoOf(error))}`);
       return [];
@@ -278,27 +374,30 @@ export class LogDir {
   put(bytes: Uint8Array, start = 0, end = bytes.length): void {
     const length = end - start;
     this.size += length;
-    if (this.#used + length > this.#buffer.length) {
-      if (this.#whole > 0) {
-        this.#writeOut(this.#buffer.subarray(0, this.#whole));
-        this.#buffer.copyWithin(0, this.#whole, this.#used);
-        this.#used -= this.#whole;
-        this.#whole = 0;
+    if (this.#used + length > this.#store.bytes.length) {
+      if (this.#whole > 0 && !this.#stalled) {
+        const whole = this.#whole;
+        this.#drop(this.#writeOut(this.#store.bytes.subarray(0, whole)));
       }
-      if (this.#used + length > this.#buffer.length) {
-        if (this.#used + length > LINE_BUFFER_LIMIT) {
+      const buffer = this.#store.bytes;
+      if (this.#used + length > buffer.length) {
+        if (this.#used + length > LINE_BUFFER_LIMIT && !this.#stalled) {
           // An over-long line: give up on whole-line writes for it.
           this.flush();
-          this.#writeOut(bytes.subarray(start, end) as Uint8Array<ArrayBuffer>);
-          return;
+          if (!this.#stalled) {
+            const rest = bytes.subarray(start, end) as Uint8Array<ArrayBuffer>;
+            const written = this.#writeOut(rest);
+            if (written === rest.length) return;
+            start += written;
+          }
         }
-        const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#used + length));
-        grown.set(this.#buffer.subarray(0, this.#used));
-        this.#buffer = grown;
+        const grown = new Uint8Array(Math.max(buffer.length * 2, this.#used + end - start));
+        grown.set(buffer.subarray(0, this.#used));
+        this.#store = { bytes: grown };
       }
     }
-    this.#buffer.set(bytes.subarray(start, end), this.#used);
-    this.#used += length;
+    this.#store.bytes.set(bytes.subarray(start, end), this.#used);
+    this.#used += end - start;
   }
 
   /** Mark the end of a whole line (or of a run of whole lines) in the buffer. */
@@ -306,15 +405,27 @@ export class LogDir {
     this.#whole = this.#used;
   }
 
-  /** Write every buffered byte to `current`, retrying as runit does. */
+  /** Write every buffered byte to `current`, retrying as runit does (see deferWrites). */
   flush(): void {
     if (this.#used === 0) return;
-    this.#writeOut(this.#buffer.subarray(0, this.#used));
-    this.#used = 0;
-    this.#whole = 0;
+    this.#drop(this.#writeOut(this.#store.bytes.subarray(0, this.#used)));
   }
 
-  #writeOut(bytes: Uint8Array<ArrayBuffer>): void {
+  /** `count` buffered bytes were written: drop them; a shared buffer left non-empty becomes our own. */
+  #drop(count: number): void {
+    const buffer = this.#store.bytes;
+    buffer.copyWithin(0, count, this.#used);
+    this.#used -= count;
+    this.#whole = Math.max(0, this.#whole - count);
+    if (this.#used > 0 && this.#store === this.#shared) {
+      this.#store = { bytes: buffer.slice() };
+    } else if (this.#used === 0 && this.#shared && this.#store !== this.#shared) {
+      this.#store = this.#shared;
+    }
+  }
+
+  /** Write `bytes` to `current`: the count written, all of it unless deferWrites. */
+  #writeOut(bytes: Uint8Array<ArrayBuffer>): number {
     let offset = 0;
     while (offset < bytes.length) {
       let code: number;
@@ -329,8 +440,16 @@ export class LogDir {
         code = errnoOfError(error);
       }
       if (code === Errno.ENOSPC && this.#freeSpace()) continue;
-      pause(this.#reporter, `unable to write to current: ${this.name}: ${errorText(code)}`);
+      const text = `unable to write to current: ${this.name}: ${errorText(code)}`;
+      if (this.#deferWrites) {
+        this.#reporter.write(`svlogd: pausing: ${text}\n`);
+        this.#stalled = true;
+        return offset;
+      }
+      pause(this.#reporter, text);
     }
+    this.#stalled = false;
+    return offset;
   }
 
   /** On a full filesystem with `N` below `n`: delete the oldest old file. */
@@ -389,6 +508,11 @@ export class LogDir {
     }
     if (this.size === 0) return;
     this.flush();
+    if (this.#stalled) {
+      // Not before what belongs in this file is written.
+      this.rotatePending = true;
+      return;
+    }
     this.#persist("unable to fsync current logfile", () => syncFd(this.#currentFd));
     this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o744));
     closeFd(this.#currentFd);
@@ -406,20 +530,28 @@ export class LogDir {
   /** Flush, sync, mark `current` complete (mode 0744), release the lock. */
   close(): void {
     if (this.#dirFd === -1) return;
-    if (this.#currentFd !== -1) this.#info(`close: ${this.name}`);
-    if (this.#currentFd !== -1) {
-      this.flush();
-      this.#persist("unable to fsync current logfile", () => syncFd(this.#currentFd));
-      this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o744));
-      closeFd(this.#currentFd);
-      this.#currentFd = -1;
-    }
+    this.#closeCurrent();
     closeFd(this.#lockFd);
     this.#lockFd = -1;
     closeFd(this.#dirFd);
     this.#dirFd = -1;
     this.#used = 0;
     this.#whole = 0;
+    if (this.#shared) this.#store = this.#shared;
     this.#processor.forget();
+  }
+
+  #closeCurrent(): void {
+    if (this.#currentFd === -1) return;
+    this.#info(`close: ${this.name}`);
+    this.flush();
+    if (this.#stalled) {
+      this.#warn(`unable to write to current: ${this.name}: ${this.#used} bytes lost`);
+      this.#stalled = false;
+    }
+    this.#persist("unable to fsync current logfile", () => syncFd(this.#currentFd));
+    this.#persist("unable to set mode of current", () => chmodFd(this.#currentFd, 0o744));
+    closeFd(this.#currentFd);
+    this.#currentFd = -1;
   }
 }

@@ -25,8 +25,9 @@ export const O = {
   TRUNC: 0o1000,
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
-  DIRECTORY: 0o200000,
-  NOFOLLOW: 0o400000,
+  // aarch64 (generic Linux) numbers these two differently from x86_64.
+  DIRECTORY: Deno.build.arch === "aarch64" ? 0o40000 : 0o200000,
+  NOFOLLOW: Deno.build.arch === "aarch64" ? 0o100000 : 0o400000,
   CLOEXEC: 0o2000000,
   PATH: 0o10000000,
 } as const;
@@ -147,12 +148,41 @@ export function writeFd(fd: number, bytes: Uint8Array<ArrayBuffer>): number {
   }
 }
 
-const POLLOUT = 0x4;
+/** poll(2) event bits. */
+export const POLL = { IN: 0x1, OUT: 0x4 } as const;
 
 /**
- * Whether a write to `fd` would not block now (poll(2) with no timeout): for
- * a pipe, at least PIPE_BUF (4096) bytes fit. Also true when a write would
- * fail at once (no reader, a bad descriptor), so that the caller finds out.
+ * poll(2) one descriptor for `events`, waiting up to `ms` (0: just look):
+ * true when it is ready, or when an operation would fail at once (hung up,
+ * no reader, a bad descriptor), so that the caller finds out. For short,
+ * bounded waits and for descriptors shared with other processes, whose
+ * O_NONBLOCK flag is not ours to set; anything longer waits in the reactor.
+ *
+ * @example
+ * ```ts
+ * import { makePipe, POLL, pollReady } from "./fs.ts";
+ * const [readEnd] = makePipe();
+ * pollReady(readEnd, { events: POLL.IN, ms: 0 }); // false: nothing written
+ * ```
+ */
+export function pollReady(fd: number, options: { events: number; ms: number }): boolean {
+  const entry = new Uint8Array(8);
+  const view = new DataView(entry.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, options.events, true);
+  const deadline = Date.now() + options.ms;
+  for (;;) {
+    const n = libc().poll(entry, 1n, Math.max(0, deadline - Date.now()));
+    if (n >= 0) return n > 0;
+    const code = errno();
+    if (code !== Errno.EINTR) throw new SysError("poll", code);
+  }
+}
+
+/**
+ * Whether a write to `fd` would not block now: for a pipe, at least PIPE_BUF
+ * (4096) bytes fit. Also true when a write would fail at once (no reader, a
+ * bad descriptor), so that the caller finds out.
  *
  * @example
  * ```ts
@@ -162,13 +192,10 @@ const POLLOUT = 0x4;
  * ```
  */
 export function writableNow(fd: number): boolean {
-  const pollfd = new Int16Array(4);
-  new Int32Array(pollfd.buffer, 0, 1)[0] = fd;
-  pollfd[2] = POLLOUT;
-  for (;;) {
-    const n = libc().poll(new Uint8Array(pollfd.buffer), 1n, 0);
-    if (n >= 0) return n > 0;
-    if (errno() !== Errno.EINTR) return true;
+  try {
+    return pollReady(fd, { events: POLL.OUT, ms: 0 });
+  } catch {
+    return true;
   }
 }
 
@@ -430,6 +457,22 @@ export function chmodFd(fd: number, mode: number): void {
 }
 
 /**
+ * fchown(2): give an open file to `uid` and `gid`, -1 leaving one as it is
+ * (a hosted logger's files belong to the logger's user, not to the
+ * supervisor that writes them).
+ *
+ * @example
+ * ```ts ignore
+ * import { AT_FDCWD, O, openAt, chownFd } from "./fs.ts";
+ * chownFd(openAt(AT_FDCWD, "/tmp/x", { flags: O.WRONLY | O.CREAT | O.CLOEXEC }), 65534, 65534);
+ * ```
+ */
+export function chownFd(fd: number, uid: number, gid: number): void {
+  // -1 (as an unsigned 32-bit value) leaves that one unchanged.
+  if (libc().fchown(fd, uid >>> 0, gid >>> 0) === -1) throw new SysError("set owner", errno());
+}
+
+/**
  * chmod(2) of a name relative to `dirfd`.
  *
  * @example
@@ -518,9 +561,10 @@ export interface DirEntry {
 export const DT = { UNKNOWN: 0, FIFO: 1, DIR: 4, REG: 8, LNK: 10 } as const;
 
 /**
- * Every entry of a directory but `.` and `..`, read with getdents64, names
- * as bytes (so a name that is not UTF-8 is listed, and can be opened again
- * by the name given). Throws {@link SysError} ("open directory DIR", "read
+ * Every entry of a directory but `.` and `..`, read with getdents64 on a
+ * descriptor of its own (so a directory known only by a descriptor, `path`
+ * "." relative to it, is listed without /proc), names as bytes (so a name
+ * that is not UTF-8 is listed, and can be opened again by the name given). Throws {@link SysError} ("open directory DIR", "read
  * directory DIR").
  *
  * @example

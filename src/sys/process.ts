@@ -7,9 +7,10 @@
 
 import { cstring, cstringArray, errno, libc } from "./libc.ts";
 import { Errno, SysError } from "./errno.ts";
-import { AT_FDCWD, closeFd, makePipe, readFd, statAt, writeFd } from "./fs.ts";
+import { closeFd, makePipe, readFd } from "./fs.ts";
 import { duplicateFd } from "./descriptors.ts";
 import { sessionHelperImage } from "./session_helper.ts";
+import { loadProgram } from "./memfd.ts";
 import { ignoresToPassOn } from "./signals.ts";
 import { inheritedNofile, withInheritedNofile } from "./limits.ts";
 
@@ -59,8 +60,6 @@ const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const EFAULT = 14;
-const MFD_CLOEXEC = 0x1;
-const MFD_EXEC = 0x10;
 /** The descriptor on which the session helper reports to us. */
 const STATUS_FD = 3;
 /** Our own descriptors that a child's file actions must not touch go at least this high. */
@@ -202,29 +201,15 @@ function sessionHelper(options: SpawnOptions): SessionHelper | undefined {
  */
 function loadSessionHelper(): SessionHelper | null {
   const image = sessionHelperImage(Deno.build.arch);
-  if (!image) return null;
-  const c = libc();
-  const name = cstring("runit-session-helper");
-  let fd = c.memfd_create(name, MFD_CLOEXEC | MFD_EXEC);
-  // MFD_EXEC is Linux 6.3 and later; before, every memfd is executable.
-  if (fd === -1 && errno() === Errno.EINVAL) fd = c.memfd_create(name, MFD_CLOEXEC);
-  if (fd === -1) return null;
-  fd = aside(fd, []);
+  const loaded = image && loadProgram("runit-session-helper", image);
+  if (!loaded) return null;
   try {
-    for (let written = 0; written < image.length;) {
-      const n = writeFd(fd, image.subarray(written));
-      if (n <= 0) throw new SysError("write session helper", Errno.EIO);
-      written += n;
-    }
-    const loaded = { fd, path: `/proc/self/fd/${fd}` };
-    if (statAt(AT_FDCWD, loaded.path) !== undefined) {
-      const trial = startInSession(loaded, [], {});
-      if (trial.error === EFAULT) return loaded;
-    }
+    const trial = startInSession(loaded, [], {});
+    if (trial.error === EFAULT) return loaded;
   } catch {
     // Unusable: fall back to POSIX_SPAWN_SETSID.
   }
-  closeFd(fd);
+  closeFd(loaded.fd);
   return null;
 }
 

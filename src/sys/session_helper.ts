@@ -24,6 +24,8 @@
  * @module
  */
 
+import { decodeImage } from "./memfd.ts";
+
 /** The helper's whole ELF image by architecture (Deno.build.arch), base64. */
 const IMAGES: Record<string, string> = {
   x86_64: // 268 bytes
@@ -52,9 +54,5 @@ const IMAGES: Record<string, string> = {
  */
 export function sessionHelperImage(arch: string): Uint8Array<ArrayBuffer> | undefined {
   const text = IMAGES[arch];
-  if (text === undefined) return undefined;
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let index = 0; index < binary.length; index++) bytes[index] = binary.charCodeAt(index);
-  return bytes;
+  return text === undefined ? undefined : decodeImage(text);
 }

@@ -1,11 +1,14 @@
 /**
- * UDP datagrams to an IPv4 address (svlogd's `u` and `U` forwarding).
+ * Sockets: UDP datagrams to an IPv4 address (svlogd's `u` and `U`
+ * forwarding), and unix socket pairs that carry descriptors (a hosted
+ * logger's handover).
  *
  * @module
  */
 
 import { errno, libc } from "./libc.ts";
-import { SysError } from "./errno.ts";
+import { Errno, SysError } from "./errno.ts";
+import { POLL, pollReady } from "./fs.ts";
 
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
@@ -49,4 +52,256 @@ export function sendDatagram(
   sockaddr[3] = options.port & 0xff;
   sockaddr.set(options.address.slice(0, 4), 4);
   return Number(libc().sendto(fd, bytes, BigInt(bytes.length), 0, sockaddr, 16));
+}
+
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOL_SOCKET = 1;
+const SO_TYPE = 3;
+const SO_PASSCRED = 16;
+const SO_PEERCRED = 17;
+const SCM_RIGHTS = 1;
+const SCM_CREDENTIALS = 2;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+/** The most descriptors one message carries (the kernel's SCM_MAX_FD is 253). */
+const MAX_FDS = 64;
+/** CMSG_SPACE of MAX_FDS ints, then of a struct ucred (16-byte headers, data aligned to 8). */
+const CONTROL_SIZE = 16 + MAX_FDS * 4 + 16 + 16;
+
+/** The socket types that {@link socketType} reports. */
+export const SOCK = { STREAM: 1, DGRAM: 2, SEQPACKET: SOCK_SEQPACKET } as const;
+
+/**
+ * A connected pair of unix sequenced-packet sockets, both close-on-exec
+ * (messages keep their boundaries and carry descriptors).
+ *
+ * @example
+ * ```ts
+ * import { closeFd } from "./fs.ts";
+ * import { socketPair } from "./socket.ts";
+ * const [a, b] = socketPair();
+ * closeFd(a);
+ * closeFd(b);
+ * ```
+ */
+export function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  const flags = SOCK_SEQPACKET | SOCK_CLOEXEC;
+  if (libc().socketpair(AF_UNIX, flags, 0, new Uint8Array(fds.buffer)) === -1) {
+    throw new SysError("create socket pair", errno());
+  }
+  return [fds[0], fds[1]];
+}
+
+function address(bytes: Uint8Array): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes)));
+}
+
+/** A struct msghdr (x86_64 and aarch64 agree) with one iovec over `data`. */
+function messageHeader(data: Uint8Array, control: Uint8Array, controlLength: number) {
+  const iov = new BigUint64Array([address(data), BigInt(data.length)]);
+  const header = new Uint8Array(56);
+  const view = new DataView(header.buffer);
+  view.setBigUint64(16, address(new Uint8Array(iov.buffer)), true);
+  view.setBigUint64(24, 1n, true);
+  if (controlLength > 0) {
+    view.setBigUint64(32, address(control), true);
+    view.setBigUint64(40, BigInt(controlLength), true);
+  }
+  return { header, view, keep: [iov, data, control] };
+}
+
+/**
+ * sendmsg(2) one message of `bytes` with the descriptors `fds` attached
+ * (SCM_RIGHTS; the receiver gets copies). Returns the byte count sent;
+ * throws {@link SysError} (EPIPE, not SIGPIPE, when the peer is gone).
+ *
+ * @example
+ * ```ts
+ * import { closeFd } from "./fs.ts";
+ * import { receiveWithFds, sendWithFds, socketPair } from "./socket.ts";
+ * const [a, b] = socketPair();
+ * sendWithFds(a, new TextEncoder().encode("hi"), [0]);
+ * const got = receiveWithFds(b, new Uint8Array(16));
+ * for (const fd of got?.fds ?? []) closeFd(fd);
+ * closeFd(a);
+ * closeFd(b);
+ * ```
+ */
+export function sendWithFds(
+  fd: number,
+  bytes: Uint8Array<ArrayBuffer>,
+  fds: readonly number[],
+): number {
+  if (fds.length > MAX_FDS) throw new SysError("send descriptors", Errno.EINVAL);
+  const control = new Uint8Array(16 + ((fds.length * 4 + 7) & ~7));
+  const controlView = new DataView(control.buffer);
+  controlView.setBigUint64(0, BigInt(16 + fds.length * 4), true);
+  controlView.setInt32(8, SOL_SOCKET, true);
+  controlView.setInt32(12, SCM_RIGHTS, true);
+  fds.forEach((item, index) => controlView.setInt32(16 + index * 4, item, true));
+  const message = messageHeader(bytes, control, fds.length > 0 ? control.length : 0);
+  for (;;) {
+    const n = Number(libc().sendmsg(fd, message.header, MSG_NOSIGNAL));
+    if (n >= 0) return n;
+    const code = errno();
+    if (code !== Errno.EINTR) throw new SysError("send message", code);
+  }
+}
+
+/** One message received by {@link receiveWithFds}. */
+export interface Received {
+  /** Bytes received (0 when the peer has closed its end). */
+  length: number;
+  /** The descriptors that came with it, close-on-exec, now ours to close. */
+  fds: number[];
+  /** The sender's pid, real uid and gid, when {@link passCredentials} was set. */
+  sender?: PeerCredentials;
+}
+
+/**
+ * recvmsg(2) one message into `buffer`, without blocking, with any
+ * descriptors attached; undefined when none is waiting (EAGAIN). A message
+ * longer than `buffer` is cut (the rest is lost, as for any datagram).
+ *
+ * @example
+ * ```ts
+ * import { closeFd } from "./fs.ts";
+ * import { receiveWithFds, socketPair } from "./socket.ts";
+ * const [a, b] = socketPair();
+ * receiveWithFds(b, new Uint8Array(16)); // undefined: nothing sent yet
+ * closeFd(a);
+ * closeFd(b);
+ * ```
+ */
+export function receiveWithFds(
+  fd: number,
+  buffer: Uint8Array<ArrayBuffer>,
+): Received | undefined {
+  const control = new Uint8Array(CONTROL_SIZE);
+  const message = messageHeader(buffer, control, control.length);
+  let n: number;
+  for (;;) {
+    n = Number(libc().recvmsg(fd, message.header, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+    if (n >= 0) break;
+    const code = errno();
+    if (code === Errno.EINTR) continue;
+    if (code === Errno.EAGAIN) return undefined;
+    throw new SysError("receive message", code);
+  }
+  const fds: number[] = [];
+  let sender: PeerCredentials | undefined;
+  const controlLength = Number(message.view.getBigUint64(40, true));
+  const controlView = new DataView(control.buffer);
+  for (let at = 0; at + 16 <= controlLength;) {
+    const length = Number(controlView.getBigUint64(at, true));
+    if (length < 16) break;
+    const level = controlView.getInt32(at + 8, true);
+    const type = controlView.getInt32(at + 12, true);
+    if (level === SOL_SOCKET && type === SCM_RIGHTS) {
+      for (let item = at + 16; item + 4 <= at + length; item += 4) {
+        fds.push(controlView.getInt32(item, true));
+      }
+    } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS && length >= 28) {
+      sender = {
+        pid: controlView.getInt32(at + 16, true),
+        uid: controlView.getInt32(at + 20, true),
+        gid: controlView.getInt32(at + 24, true),
+      };
+    }
+    at += (length + 7) & ~7;
+  }
+  return sender ? { length: n, fds, sender } : { length: n, fds };
+}
+
+/**
+ * Have the kernel attach the sender's pid, real uid and real gid to every
+ * message received on `fd` (SO_PASSCRED): unlike SO_PEERCRED, which for a
+ * socket pair names the process that created it, this names whoever sent
+ * the message, and a sender without privileges cannot claim another's.
+ *
+ * @example
+ * ```ts
+ * import { passCredentials, socketPair } from "./socket.ts";
+ * passCredentials(socketPair()[0]);
+ * ```
+ */
+export function passCredentials(fd: number): void {
+  const on = new Int32Array([1]);
+  if (libc().setsockopt(fd, SOL_SOCKET, SO_PASSCRED, new Uint8Array(on.buffer), 4) === -1) {
+    throw new SysError("set SO_PASSCRED", errno());
+  }
+}
+
+/** Who is at the other end of a unix socket (SO_PEERCRED). */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The pid, uid and gid of the process that connected (for a socket pair:
+ * created) the peer socket, as the kernel recorded them then.
+ *
+ * @example
+ * ```ts
+ * import { peerCredentials, socketPair } from "./socket.ts";
+ * const [a] = socketPair();
+ * peerCredentials(a).pid === Deno.pid; // true
+ * ```
+ */
+export function peerCredentials(fd: number): PeerCredentials {
+  const credentials = new Int32Array(3);
+  const length = new Uint32Array([12]);
+  const result = libc().getsockopt(
+    fd,
+    SOL_SOCKET,
+    SO_PEERCRED,
+    new Uint8Array(credentials.buffer),
+    new Uint8Array(length.buffer),
+  );
+  if (result === -1) throw new SysError("read peer credentials", errno());
+  return { pid: credentials[0], uid: credentials[1], gid: credentials[2] };
+}
+
+/**
+ * The type of the socket `fd` (see {@link SOCK}), or -1 when `fd` is not an
+ * open socket.
+ *
+ * @example
+ * ```ts
+ * import { SOCK, socketPair, socketType } from "./socket.ts";
+ * socketType(socketPair()[0]) === SOCK.SEQPACKET; // true
+ * socketType(-1); // -1
+ * ```
+ */
+export function socketType(fd: number): number {
+  const type = new Int32Array(1);
+  const length = new Uint32Array([4]);
+  const result = libc().getsockopt(
+    fd,
+    SOL_SOCKET,
+    SO_TYPE,
+    new Uint8Array(type.buffer),
+    new Uint8Array(length.buffer),
+  );
+  return result === -1 ? -1 : type[0];
+}
+
+/**
+ * poll(2) one descriptor for input, blocking up to `ms` (for a short,
+ * bounded wait before the reactor exists): true when it is readable or has
+ * hung up.
+ *
+ * @example
+ * ```ts
+ * import { socketPair, waitReadable } from "./socket.ts";
+ * waitReadable(socketPair()[0], 0); // false: nothing sent
+ * ```
+ */
+export function waitReadable(fd: number, ms: number): boolean {
+  return pollReady(fd, { events: POLL.IN, ms });
 }
