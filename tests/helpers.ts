@@ -9,6 +9,7 @@
 import { install } from "../scripts/install.ts";
 import { Children, Reactor } from "../src/reactor/mod.ts";
 import { ServiceTree, type ServiceTreeOptions } from "../src/runsvdir/tree.ts";
+import { AT_FDCWD, readLinkAt } from "../src/sys/fs.ts";
 
 const decoder = new TextDecoder();
 
@@ -271,7 +272,8 @@ export function processesUnder(dir: string): number[] {
     const pid = Number(entry.name);
     if (!Number.isInteger(pid) || pid === Deno.pid) continue;
     try {
-      const cwd = Deno.readLinkSync(`/proc/${pid}/cwd`);
+      // Through libc: Deno refuses a link whose target is not UTF-8.
+      const cwd = readLinkAt(AT_FDCWD, `/proc/${pid}/cwd`) ?? "";
       if ((cwd === dir || cwd.startsWith(`${dir}/`)) && alive(pid)) found.push(pid);
     } catch {
       // Gone, or not ours to look at.
