@@ -197,6 +197,27 @@ async function measureMemory(bin: string, root: string): Promise<void> {
         `runit ${(runit / 1024).toFixed(1)} MB, ratio ${ratio(ours, runit)}`,
     );
   }
+  // The floor under any Deno program: an idle empty one, alone as runsvdir was, sampled the same
+  // way. PSS charges it the deno binary's pages it touched (~23 MB) when no other Deno runs.
+  const idleScript = `${root}/idle.ts`;
+  await Deno.writeTextFile(idleScript, "setInterval(() => {}, 1e9);\n");
+  const idle = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-config", idleScript],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  let floor = Infinity;
+  try {
+    for (let sample = 0; sample < 10; sample++) {
+      await sleep(500);
+      floor = Math.min(floor, pss(idle.pid) || Infinity);
+    }
+  } finally {
+    idle.kill("SIGKILL");
+    await idle.status;
+  }
+  console.log(`  an idle empty Deno process alone: ${(floor / 1024).toFixed(1)} MB (the floor)`);
   const [low, high] = COUNTS;
   const marginal = (label: string) => (sizes[label][high] - sizes[label][low]) / (high - low);
   console.log(
