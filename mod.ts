@@ -18,13 +18,7 @@
  * @module
  */
 
-import {
-  isNormallyUp,
-  openServiceDir,
-  type Probe,
-  probeStatus,
-  sendControl,
-} from "./src/supervise/client.ts";
+import { openServiceDir, type Probe, probeStatus, sendControl } from "./src/supervise/client.ts";
 import {
   type Command,
   commandActs,
@@ -33,36 +27,14 @@ import {
   runCheckScript,
   waitLoop,
 } from "./src/supervise/command.ts";
-import type { RunState, ServiceStatus } from "./src/supervise/status.ts";
+import { type ServiceInfo, serviceInfo } from "./src/supervise/info.ts";
+import type { ServiceStatus } from "./src/supervise/status.ts";
 import { closeFd, Errno, errnoOf, now } from "./src/sys/mod.ts";
 
 export type { Command } from "./src/supervise/command.ts";
 export type { RunState } from "./src/supervise/status.ts";
+export type { ServiceInfo } from "./src/supervise/info.ts";
 export { decodeStatus, encodeStatus, type ServiceStatus } from "./src/supervise/status.ts";
-
-/** The status of one supervised service (or of its log service). */
-export interface ServiceInfo {
-  /** The directory that was asked about. */
-  dir: string;
-  /** down, run or finish. */
-  state: RunState;
-  /** The pid of `./run` (or `./finish`), undefined when none runs. */
-  pid: number | undefined;
-  /** When the state last changed. */
-  since: Date;
-  /** Whole seconds since then, as sv prints. */
-  uptime: number;
-  /** Stopped by `pause` and not continued. */
-  paused: boolean;
-  /** What the supervisor has been told: up or down (exit shows as down). */
-  want: "up" | "down";
-  /** A TERM was sent and the process has not exited since. */
-  gotTerm: boolean;
-  /** False when a `down` file makes the service start only on request. */
-  normallyUp: boolean;
-  /** The log service, when `log/` exists and is supervised. */
-  log?: ServiceInfo;
-}
 
 /** No supervisor (runsv) is running for this directory. */
 export class NotSupervisedError extends Error {
@@ -104,17 +76,7 @@ export class ServiceError extends Error {
 }
 
 function infoOf(dir: string, dirFd: number, status: ServiceStatus, nowSec: number): ServiceInfo {
-  return {
-    dir,
-    state: status.state,
-    pid: status.pid || undefined,
-    since: new Date(status.sec * 1000 + Math.floor(status.nsec / 1e6)),
-    uptime: Math.max(0, nowSec - status.sec),
-    paused: status.paused,
-    want: status.want,
-    gotTerm: status.gotTerm,
-    normallyUp: isNormallyUp(dirFd),
-  };
+  return serviceInfo(dir, dirFd, { status, nowSec });
 }
 
 /** The status in `probe`: throws when no supervisor answers or it cannot be read. */

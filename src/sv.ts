@@ -85,6 +85,17 @@ export function formatStatus(
   return { text, running: pid !== 0 };
 }
 
+/** The `--json` module, loaded only when asked for (see {@link loadModule}). */
+type Json = typeof import("./sv_json.ts");
+
+/**
+ * Load a module of sv's optional commands by a computed specifier, so that
+ * Deno does not read it (and what it imports) when sv starts without it.
+ */
+async function loadModule<T>(path: string): Promise<T> {
+  return await import(new URL(path, import.meta.url).href);
+}
+
 /** One run of sv: its configuration and its error count. */
 class Sv {
   rc = 0;
@@ -99,11 +110,19 @@ class Sv {
   /** Whether messages are about its log service. */
   isLog = false;
   out = "";
+  /** With `--json`: its module; output lines are then JSON objects. */
+  readonly json: Json | undefined;
 
-  constructor(options: { lsb: boolean; svdir: string; plan: Plan }) {
+  constructor(options: { lsb: boolean; svdir: string; plan: Plan; json?: Json }) {
     this.lsb = options.lsb;
     this.svdir = options.svdir;
     this.plan = options.plan;
+    this.json = options.json;
+  }
+
+  /** The directory of the service being worked on (`…/log` for its log service). */
+  get path(): string {
+    return `${servicePath(this.service, this.svdir)}${this.isLog ? "/log" : ""}`;
   }
 
   flush(): void {
@@ -112,6 +131,11 @@ class Sv {
   }
 
   line(prefix: string, message: string): void {
+    if (this.json) {
+      const name = `${this.service}${this.isLog ? "/log" : ""}`;
+      this.out += this.json.jsonLine({ name, path: this.path, error: message });
+      return this.flush();
+    }
     this.out += `${prefix}${this.service}${this.isLog ? "/log" : ""}: ${message}\n`;
     this.flush();
   }
@@ -153,8 +177,28 @@ class Sv {
     return running ? 1 : 2;
   }
 
+  /** `status` or `check`'s report as one JSON line; returns the failures it counts. */
+  reportJson(dirFd: number, check?: "ok" | "timeout"): number {
+    const { object, errors } = this.json!.statusObject(dirFd, {
+      name: this.service,
+      path: this.path,
+      nowSec: this.tnow.sec,
+    });
+    if (check !== undefined && object.error === undefined) object.check = check;
+    this.out += this.json!.jsonLine(object);
+    this.flush();
+    if (this.lsb && check === undefined) {
+      throw new Exit(object.error !== undefined ? 4 : object.pid ? 0 : 3);
+    }
+    return errors;
+  }
+
   /** The status command for one service. */
   reportStatus(dirFd: number): number {
+    if (this.json) {
+      this.rc += this.reportJson(dirFd);
+      return 0;
+    }
     const probe = this.getStatus(dirFd);
     if (probe.kind === "error" && this.lsb) throw new Exit(4);
     if (probe.kind !== "status") return 0;
@@ -215,7 +259,9 @@ class Sv {
       },
     });
     if (progress === "pending") return false;
-    if (progress === "done" && probe.kind === "status") {
+    if (progress === "done" && probe.kind === "status" && this.json) {
+      this.reportJson(dirFd, "ok");
+    } else if (progress === "done" && probe.kind === "status") {
       this.out += "ok: ";
       this.printStatus(dirFd, this.service, probe.status);
       this.out += "\n";
@@ -226,6 +272,11 @@ class Sv {
 
   /** A service that is still pending when the wait is over: report it, and kill it if forced. */
   timeout(dirFd: number, name: string): void {
+    if (this.json && this.plan.acts === "C") {
+      this.rc++;
+      this.reportJson(dirFd, "timeout");
+      return;
+    }
     this.out += this.plan.kill ? "kill: " : "timeout: ";
     const probe = this.getStatus(dirFd);
     if (probe.kind === "status") {
@@ -266,11 +317,13 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   const svwait = Deno.env.get("SVWAIT");
   let wait = svwait === undefined ? 7 : Number(scanUlong(svwait).value);
   let verbose = false;
-  const parsed = getopt(args, "w:vV", { program });
+  let json = false;
+  const parsed = getopt(args, "w:vV", { program, long: ["json"] });
   if (!parsed.ok) showUsage();
   for (const option of parsed.options) {
     if (option.name === "w") wait = Number(scanUlong(option.value!).value);
     if (option.name === "w" || option.name === "v") verbose = true;
+    if (option.name === "json") json = true;
     if (option.name === "V") {
       writeErr(`${versionLine()}\n`);
       showUsage();
@@ -278,11 +331,28 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   }
   const [action, ...names] = parsed.operands;
   if (action === undefined) showUsage();
-  const services = lsb ? [program] : names;
-  if (services.length === 0) showUsage();
   const plan = planCommand(action, { lsb, verbose });
   if (plan === undefined) showUsage();
-  const sv = new Sv({ lsb, svdir: Deno.env.get("SVDIR") ?? DEFAULT_SVDIR, plan: plan! });
+  const svdir = Deno.env.get("SVDIR") ?? DEFAULT_SVDIR;
+  if (plan!.logs) {
+    const logs: typeof import("./sv_logs.ts") = await loadModule("./sv_logs.ts");
+    return await logs.main(names, { program, svdir });
+  }
+  // `status --json web`: the word right after the command, too (write `./--json` for a
+  // service of that name).
+  if (names[0] === "--json" && (plan!.status || plan!.acts === "C")) {
+    json = true;
+    names.shift();
+  }
+  if (json && !plan!.status && plan!.acts !== "C") showUsage();
+  const services = lsb ? [program] : names;
+  if (services.length === 0) showUsage();
+  const sv = new Sv({
+    lsb,
+    svdir,
+    plan: plan!,
+    json: json ? await loadModule<Json>("./sv_json.ts") : undefined,
+  });
 
   const pending: string[] = [];
   for (const name of services) {

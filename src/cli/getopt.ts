@@ -1,7 +1,10 @@
 /**
  * The one option parser: POSIX getopt as runit's sgetopt does it, with its
  * messages (`sv: illegal option -- x`). Options stop at the first operand or
- * at `--`; `-w5` and `-w 5` both work; flags may be grouped (`-tt`).
+ * at `--`; `-w5` and `-w 5` both work; flags may be grouped (`-tt`). An
+ * applet may also accept whole-word flags (`--json`, named in `long`) among
+ * its options: runit rejects any such word, so no valid runit command line
+ * changes meaning.
  *
  * @module
  */
@@ -10,7 +13,7 @@ import { writeErr } from "./output.ts";
 
 /** One parsed option: its letter and, for options that take one, the value. */
 export interface ParsedOption {
-  /** The option letter. */
+  /** The option letter (or the word of a `long` flag, without `--`). */
   name: string;
   /** The argument, for letters followed by `:` in the spec. */
   value?: string;
@@ -34,12 +37,14 @@ export interface GetoptResult {
  * import { getopt } from "./getopt.ts";
  * const { options, operands } = getopt(["-w", "3", "status", "web"], "w:vV", { program: "sv" });
  * // options: [{ name: "w", value: "3" }], operands: ["status", "web"]
+ * getopt(["--json", "status", "web"], "w:vV", { program: "sv", long: ["json"] }).options;
+ * // [{ name: "json" }]
  * ```
  */
 export function getopt(
   args: readonly string[],
   spec: string,
-  options: { program: string; quiet?: boolean },
+  options: { program: string; quiet?: boolean; long?: readonly string[] },
 ): GetoptResult {
   const parsed: ParsedOption[] = [];
   let index = 0;
@@ -56,6 +61,10 @@ export function getopt(
     }
     if (arg.length < 2 || arg[0] !== "-") break;
     index++;
+    if (arg.startsWith("--") && options.long?.includes(arg.slice(2))) {
+      parsed.push({ name: arg.slice(2) });
+      continue;
+    }
     for (let position = 1; position < arg.length; position++) {
       const letter = arg[position];
       const at = spec.indexOf(letter);

@@ -44,6 +44,8 @@ export const USAGE = {
   runsv: " dir",
   runsvdir: " [-P] dir",
   sv: " [-v] [-w sec] command service ...",
+  /** `sv logs` (this implementation's own command). */
+  svLogs: " logs [-f] [-n lines] service ...",
   /** sv called by another name (an LSB init script). */
   svLsb: " [-w sec] command",
   svlogd: " [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...",

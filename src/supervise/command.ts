@@ -25,6 +25,8 @@ export interface Plan {
   kill: boolean;
   /** Report status instead of sending. */
   status: boolean;
+  /** `logs`: show the service's log (this implementation's own command). */
+  logs?: boolean;
 }
 
 /** The whole-word (LSB) commands: characters sent, and whether a timeout sends `k`. */
@@ -77,6 +79,10 @@ export function planCommand(
     status: false,
   });
   if (action === "check") return { send: false, acts: "C", wait: true, kill: false, status: false };
+  // Not runit's: it prints its usage for any word starting with `l`.
+  if (action === "logs" && !options.lsb) {
+    return { send: false, acts: "", wait: false, kill: false, status: false, logs: true };
+  }
   const word = WORDS.get(action);
   if (word !== undefined) return plan(word[0], true, word[1]);
   const first = action.charAt(0);
