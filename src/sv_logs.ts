@@ -73,7 +73,7 @@ export function logDirs(dir: string): string[] {
     for (const word of words.slice(at + 1).reverse()) {
       const path = word.startsWith("/") ? word : `${logDir}/${word}`;
       if (word.startsWith("-") || !isDirectory(path)) break;
-      dirs.unshift(path.replace(/\/+$/, "").replace(/\/\.$/, ""));
+      dirs.unshift(path.replace(/\/(\.\/)+/g, "/").replace(/\/+$/, "").replace(/\/\.$/, ""));
     }
     if (dirs.length > 0) found = dirs;
   }
