@@ -5,6 +5,9 @@
  * Output lines and exit codes are runit's; so is the order in which things
  * are checked, which decides what a user sees when several things are wrong.
  *
+ * Beyond runit, loaded only when used: `--json` for `status` and `check`
+ * (src/sv_json.ts) and the `logs` command (src/sv_logs.ts).
+ *
  * @module
  */
 

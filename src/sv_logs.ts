@@ -19,6 +19,7 @@ import { closeFd } from "./sys/fs.ts";
 import { errnoOf, errorText } from "./sys/errno.ts";
 import { catchSignal, uncatchSignal } from "./sys/signals.ts";
 import { openServiceDir } from "./supervise/client.ts";
+import { servicePath } from "./sv.ts";
 
 /** How often `-f` looks at the log again, in ms. */
 const FOLLOW_INTERVAL = 100;
@@ -283,7 +284,6 @@ export async function main(
     }
   }
   if (parsed.operands.length === 0) showUsage();
-  const { servicePath } = await import("./sv.ts");
   let rc = 0;
   const found: { service: string; dirs: string[] }[] = [];
   for (const service of parsed.operands) {
@@ -332,10 +332,17 @@ export async function main(
     catchSignal("SIGTERM", stop);
     const look = () => {
       for (const source of sources) {
+        let lines: string[];
         try {
-          show(source, source.poll());
+          lines = source.poll();
         } catch (error) {
           writeErr(`warning: ${source.dir}: ${(error as Error).message}\n`);
+          continue;
+        }
+        try {
+          show(source, lines);
+        } catch {
+          return stop(); // Nobody reads any more (`sv logs -f web | head`): done.
         }
       }
       timer = setTimeout(look, FOLLOW_INTERVAL);
