@@ -49,6 +49,7 @@ const SYMBOLS = {
     nonblocking: true,
   },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   waitpid_blocking: {
     name: "waitpid",
