@@ -170,3 +170,71 @@ Deno.test("adopt: a status naming an unrelated process is not adopted", async ()
     assertOk(!alive(started));
   }
 });
+
+/**
+ * The line numbers logged in `dir` so far: in the files svlogd set aside
+ * (a new svlogd sets aside the `current` its predecessor left), then `current`.
+ */
+function loggedNumbers(dir: string): number[] {
+  const names = [...Deno.readDirSync(dir)].map((entry) => entry.name).filter((name) =>
+    name.startsWith("@")
+  ).sort();
+  return [...names, "current"].flatMap((name) => readText(`${dir}/${name}`).split("\n"))
+    .filter((line) => /^line\d+$/.test(line)).map((line) => Number(line.slice(4)));
+}
+
+/** A logged service survives its supervisor's crash: no SIGPIPE, its lines keep flowing. */
+async function loggedCase(kind: "runsvdir" | "runsv"): Promise<void> {
+  await using sb = await Sandbox.create();
+  const svdir = `${sb.dir}/service`;
+  // One process writing a numbered line every 10 ms, each in one write.
+  const dir = await sb.service("service/counter", {
+    run:
+      `exec perl -e '$|=1; for ($i = 1; ; $i++) { print "line$i\\n"; select(undef, undef, undef, 0.01) }'`,
+    log: `exec ${await bin()}/svlogd ./main`,
+  });
+  await Deno.mkdir(`${dir}/log/main`);
+  const logged = `${dir}/log/main`;
+  const program = `${await bin()}/${kind}`;
+  const start = () => sb.start(program, [kind === "runsv" ? dir : svdir]);
+  const first = start();
+  const pid = await waitRunning(dir);
+  const logPid = await waitRunning(`${dir}/log`);
+  await waitUntil(() => loggedNumbers(logged).length >= 10, { what: "lines logged" });
+  await crash(first);
+  const before = loggedNumbers(logged).at(-1)!;
+
+  start();
+  await waitSupervised(sb, dir);
+  assertEquals(pidOf(dir), pid);
+  assertEquals(processesUnder(dir).filter((p) => p === pid || isPerl(p)), [pid]);
+  // The placeholder lost its host: log/run starts again on the same pipe.
+  await waitRunning(`${dir}/log`, { not: logPid });
+  await waitUntil(() => loggedNumbers(logged).at(-1)! > before + 50, {
+    what: "lines logged after the restart",
+  });
+  assertOk(alive(pid), "the service got no SIGPIPE");
+  assertEquals(pidOf(dir), pid);
+  // Every line, in order: none lost (only a line the dead process had
+  // read in part could be, and each line comes in one write).
+  const numbers = loggedNumbers(logged);
+  assertEquals(numbers, numbers.map((_, index) => index + 1));
+  assertEquals((await sv(sb, "exit", dir)).code, 0);
+  await waitUntil(() => !alive(pid), { what: "the service to end" });
+}
+
+function isPerl(pid: number): boolean {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).startsWith("perl");
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("adopt: runsvdir KILLed, a logged service keeps logging", async () => {
+  await loggedCase("runsvdir");
+});
+
+Deno.test("adopt: runsv KILLed, a logged service keeps logging", async () => {
+  await loggedCase("runsv");
+});
