@@ -9,11 +9,13 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  hasDebianRunit,
   pidOf,
   processesUnder,
   readText,
   Sandbox,
   type Started,
+  testUnless,
   waitRunning,
   waitUntil,
 } from "./helpers.ts";
@@ -237,4 +239,81 @@ Deno.test("adopt: runsvdir KILLed, a logged service keeps logging", async () => 
 
 Deno.test("adopt: runsv KILLed, a logged service keeps logging", async () => {
   await loggedCase("runsv");
+});
+
+/** A service writing a numbered line every 10 ms, each in one write, as one process. */
+const COUNTER =
+  `exec perl -e '$|=1; for ($i = 1; ; $i++) { print "line$i\\n"; select(undef, undef, undef, 0.01) }'`;
+
+testUnless(
+  "adopt: a standalone logger (Debian's svlogd) is adopted, a new ./run joins its pipe",
+  hasDebianRunit() ? undefined : "Debian's runit is not installed",
+  async () => {
+    await using sb = await Sandbox.create();
+    const dir = await sb.service("counter", { run: COUNTER, log: "exec /usr/bin/svlogd ./main" });
+    await Deno.mkdir(`${dir}/log/main`);
+    const logged = `${dir}/log/main`;
+    const program = `${await bin()}/runsv`;
+    const first = sb.start(program, [dir]);
+    const pid = await waitRunning(dir);
+    const logPid = await waitRunning(`${dir}/log`);
+    await waitUntil(() => loggedNumbers(logged).length >= 10, { what: "lines logged" });
+    await crash(first);
+    const before = loggedNumbers(logged).at(-1)!;
+
+    const second = sb.start(program, [dir]);
+    await waitSupervised(sb, dir);
+    assertEquals([pidOf(dir), pidOf(`${dir}/log`)], [pid, logPid]);
+    await waitUntil(() => loggedNumbers(logged).at(-1)! > before + 30, {
+      what: "lines logged after the restart",
+    });
+    const numbers = loggedNumbers(logged);
+    assertEquals(numbers, numbers.map((_, index) => index + 1));
+
+    // A new ./run writes to the pipe the adopted logger reads.
+    assertEquals((await sv(sb, "restart", dir)).code, 0);
+    await waitRunning(dir, { not: pid });
+    await waitUntil(() => {
+      const all = loggedNumbers(logged);
+      const restart = all.lastIndexOf(1);
+      return restart > 0 && all.length - restart >= 20;
+    }, { what: "the new ./run's lines logged" });
+    assertEquals(pidOf(`${dir}/log`), logPid);
+
+    // exit: the logger sees the end of its input once the service is gone.
+    assertEquals((await sv(sb, "exit", dir)).code, 0);
+    assertEquals((await second.done).code, 0);
+    await waitUntil(() => !alive(logPid), { what: "the adopted logger to end" });
+  },
+);
+
+Deno.test("adopt: a running ./finish is adopted, then ./run starts again", async () => {
+  await using sb = await Sandbox.create();
+  const dir = await sb.service("svc", {
+    run: "exec sleep 1000",
+    finish: "[ -e hold ] && exec sleep 1000\nexit 0",
+  });
+  const program = `${await bin()}/runsv`;
+  const first = sb.start(program, [dir]);
+  const runPid = await waitRunning(dir);
+  await Deno.writeTextFile(`${dir}/hold`, "");
+  Deno.kill(runPid, "SIGKILL");
+  const finishPid = await waitUntil(
+    () => readText(`${dir}/supervise/stat`) === "finish\n" && alive(pidOf(dir)) ? pidOf(dir) : 0,
+    { what: "./finish to run" },
+  );
+  await crash(first);
+
+  const second = sb.start(program, [dir]);
+  await waitSupervised(sb, dir);
+  assertEquals(readText(`${dir}/supervise/stat`), "finish\n");
+  assertEquals(pidOf(dir), finishPid);
+  assertEquals(processesUnder(dir), [finishPid]);
+  await Deno.remove(`${dir}/hold`);
+  Deno.kill(finishPid, "SIGKILL");
+  const next = await waitRunning(dir, { not: finishPid });
+  assertEquals(processesUnder(dir), [next]);
+  assertEquals((await sv(sb, "exit", dir)).code, 0);
+  assertEquals((await second.done).code, 0);
+  assertOk(!alive(next));
 });

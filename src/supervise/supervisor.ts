@@ -35,6 +35,7 @@ import {
   sendSignal,
   sendWithFds,
   SIG,
+  signalPidFd,
   socketPair,
   statAt,
   SysError,
@@ -351,10 +352,10 @@ export class Supervisor {
 
   /** Notice an adopted process's exit through its pidfd, as fast as a child's. */
   #watchAdopted(unit: Unit): void {
+    // The pidfd stays open until the exit is handled: signals meanwhile go through it.
     this.#options.reactor.watch(unit.pidFd, () => {
-      this.#unwatchAdopted(unit);
-      unit.exitUnknown = true;
-      this.#schedule(() => this.#onExit(unit, 0));
+      this.#options.reactor.unwatch(unit.pidFd);
+      this.#schedule(() => this.#onExit(unit, undefined));
     });
   }
 
@@ -548,10 +549,7 @@ export class Supervisor {
         dup,
         env: environmentFor(channel !== undefined),
         newSession: this.#options.newSession,
-      }, (status) => {
-        unit.exitUnknown = false;
-        this.#schedule(() => this.#onExit(unit, status));
-      });
+      }, (status) => this.#schedule(() => this.#onExit(unit, status)));
       if (channel) {
         closeFd(channel[1]);
         unit.channel = channel[0];
@@ -660,10 +658,13 @@ export class Supervisor {
     this.#closeChannel(unit);
   }
 
-  #onExit(unit: Unit, status: number): void {
+  /** The unit's process exited with wait status `status` (undefined: adopted, unknown). */
+  #onExit(unit: Unit, status: number | undefined): void {
+    this.#unwatchAdopted(unit);
     if (unit.isLog) this.#endHosting(unit);
     unit.pid = 0;
-    unit.wstat = status;
+    unit.wstat = status ?? 0;
+    unit.exitUnknown = status === undefined;
     unit.gotTerm = false;
     if (!unit.isLog && unit.state !== "finish" && this.#finishExists()) {
       unit.state = "finish";
@@ -711,7 +712,9 @@ export class Supervisor {
   }
 
   #signal(unit: Unit, signal: number): void {
-    if (unit.pid > 0) sendSignal(unit.pid, signal);
+    // An adopted process is reaped by another: its pid could be reused, its pidfd not.
+    if (unit.pidFd >= 0) signalPidFd(unit.pidFd, signal);
+    else if (unit.pid > 0) sendSignal(unit.pid, signal);
   }
 
   async #stopService(unit: Unit): Promise<void> {

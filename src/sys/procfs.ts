@@ -117,6 +117,20 @@ export function openPidFd(pid: number): number {
 }
 
 /**
+ * pidfd_send_signal(2): signal the process `pidFd` pins, never another one
+ * that was given its pid since it ended. False when it failed (ESRCH: ended).
+ *
+ * @example
+ * ```ts
+ * import { openPidFd, signalPidFd } from "./procfs.ts";
+ * signalPidFd(openPidFd(Deno.pid), 0); // true
+ * ```
+ */
+export function signalPidFd(pidFd: number, signal: number): boolean {
+  return libc().pidfd_send_signal(pidFd, signal, null, 0) === 0;
+}
+
+/**
  * Open again, as a new open file description, the file that process `pid`
  * has as descriptor `fd` (through `/proc/PID/fd/FD`): for a pipe, either end
  * can be had this way, as with a FIFO. Non-blocking while opening (a pipe's
