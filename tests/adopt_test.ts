@@ -20,6 +20,17 @@ import {
   waitUntil,
 } from "./helpers.ts";
 import { decodeStatus, encodeStatus } from "../src/supervise/status.ts";
+import {
+  AT_FDCWD,
+  closeFd,
+  O,
+  openAt,
+  openPidFd,
+  processInDirectory,
+  processStart,
+  SIG,
+  signalPidFd,
+} from "../src/sys/mod.ts";
 
 async function sv(sb: Sandbox, ...args: string[]) {
   return await sb.run(`${await bin()}/sv`, args);
@@ -316,4 +327,29 @@ Deno.test("adopt: a running ./finish is adopted, then ./run starts again", async
   assertEquals((await sv(sb, "exit", dir)).code, 0);
   assertEquals((await second.done).code, 0);
   assertOk(!alive(next));
+});
+
+Deno.test("adopt: a process's start time and working directory from /proc", async () => {
+  await using sb = await Sandbox.create();
+  await Deno.mkdir(`${sb.dir}/here`);
+  const before = Date.now() / 1000;
+  const sleeper = sb.start("sleep", ["1000"], { cwd: `${sb.dir}/here` });
+  const started = processStart(sleeper.pid)!;
+  // The boot time it counts from is whole seconds.
+  assertOk(Math.abs(started.sec + started.nsec / 1e9 - before) < 1.5, `${started.sec} ${before}`);
+  const here = openAt(AT_FDCWD, `${sb.dir}/here`, { flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC });
+  const there = openAt(AT_FDCWD, sb.dir, { flags: O.RDONLY | O.DIRECTORY | O.CLOEXEC });
+  try {
+    assertOk(processInDirectory(sleeper.pid, here));
+    assertOk(!processInDirectory(sleeper.pid, there));
+    const pidFd = openPidFd(sleeper.pid);
+    assertOk(signalPidFd(pidFd, SIG.KILL));
+    await sleeper.child.status;
+    assertEquals(processStart(sleeper.pid), undefined);
+    assertOk(!signalPidFd(pidFd, 0), "a pidfd never reaches another process");
+    closeFd(pidFd);
+  } finally {
+    closeFd(here);
+    closeFd(there);
+  }
 });

@@ -26,7 +26,7 @@ import { closeFd, openPidFd, processInDirectory, processStart, readFileAt } from
 import { decodeStatus, type ServiceStatus, STATUS_SIZE } from "./status.ts";
 
 /** Seconds the process start may differ from the status time (either side). */
-export const START_TOLERANCE = 2;
+const START_TOLERANCE = 2;
 
 /** A process found running in a unit's directory, pinned by a pidfd. */
 export interface Adoptable {

@@ -110,6 +110,12 @@ interface Unit {
  * cannot be known (it is not our child). runsv's first argument is -1 when
  * `./run` did not exit normally, and the second the signal, 0 for none: so
  * "-1 0", an exit that was not known to be normal, by no known signal.
+ *
+ * @example
+ * ```ts
+ * import { UNKNOWN_EXIT_ARGS } from "./supervisor.ts";
+ * ["./finish", ...UNKNOWN_EXIT_ARGS].join(" "); // "./finish -1 0"
+ * ```
  */
 export const UNKNOWN_EXIT_ARGS: readonly string[] = ["-1", "0"];
 
@@ -326,11 +332,13 @@ export class Supervisor {
     const log = this.#log;
     if (!log || !this.#logPipe) return;
     const [pid, fd] = log.pidFd >= 0 ? [log.pid, 0] : [this.#main.pid, 1];
+    const path = `/proc/${pid}/fd/${fd}`;
     let ends: [number, number];
     try {
-      const stat = statAt(AT_FDCWD, `/proc/${pid}/fd/${fd}`);
+      const stat = statAt(AT_FDCWD, path);
       if (!stat || (stat.mode & S.IFMT) !== S.IFIFO) {
-        throw new SysError(`open /proc/${pid}/fd/${fd}`, 32);
+        this.#warn(`unable to reattach the log pipe: ${path} is not a pipe`);
+        return;
       }
       const readEnd = reopenFd(pid, fd, O.RDONLY);
       try {
@@ -340,7 +348,8 @@ export class Supervisor {
         throw error;
       }
     } catch (error) {
-      this.#warn(`unable to reattach the log pipe: ${errorText(errnoOf(error))}`);
+      const message = error instanceof Error ? error.message : String(error);
+      this.#warn(`unable to reattach the log pipe: ${message}`);
       return;
     }
     this.#closeLogPipe();
