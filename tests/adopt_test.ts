@@ -113,7 +113,7 @@ Deno.test("adopt: runsvdir KILLed and started again adopts every service", async
   assertEquals(processesUnder(c), [next]);
 });
 
-Deno.test("adopt: runsv KILLed and started again adopts; pause, exit work", async () => {
+Deno.test("adopt: runsv KILLed and started again adopts; pause, cont, kill, exit work", async () => {
   await using sb = await Sandbox.create();
   const dir = await sb.service("svc", { run: "exec sleep 1000" });
   const first = sb.start(`${await bin()}/runsv`, [dir]);
@@ -139,9 +139,13 @@ Deno.test("adopt: runsv KILLed and started again adopts; pause, exit work", asyn
   await waitSupervised(sb, dir);
   assertEquals(processesUnder(dir), [pid]);
 
+  // kill: KILL (through the pidfd), the exit noticed, ./run started again.
+  assertEquals((await sv(sb, "kill", dir)).code, 0);
+  const next = await waitRunning(dir, { not: pid });
+  assertOk(!alive(pid));
   assertEquals((await sv(sb, "exit", dir)).code, 0);
   assertEquals((await third.done).code, 0);
-  assertOk(!alive(pid));
+  assertOk(!alive(next));
   assertEquals(processesUnder(dir), []);
 });
 
