@@ -25,14 +25,17 @@ import {
   O,
   openAt,
   passCredentials,
+  processProgram,
   readFd,
   type Received,
   receiveWithFds,
+  reopenFd,
   replaceFileAt,
   S,
   sendSignal,
   sendWithFds,
   SIG,
+  signalPidFd,
   socketPair,
   statAt,
   SysError,
@@ -42,6 +45,7 @@ import type { Children, Reactor } from "../reactor/mod.ts";
 import { encodeStatus, formatStat, type RunState, type Want } from "./status.ts";
 import { type Holding, SupervisorFatal, takeOver, type UnitHold } from "./takeover.ts";
 import { HostedLogger, placeholderFd } from "../svlog/host.ts";
+import { findAdoptable } from "./adopt.ts";
 import { LOGHOST_ENV, LOGHOST_FD } from "../svlog/handover.ts";
 
 export { SupervisorFatal } from "./takeover.ts";
@@ -95,7 +99,25 @@ interface Unit {
   channel: number;
   /** The log unit's logging, when its svlogd handed it over. */
   host: HostedLogger | undefined;
+  /** A pidfd watching an adopted process (not our child), -1 when none. */
+  pidFd: number;
+  /** The last exit was an adopted process's: its wait status is unknown. */
+  exitUnknown: boolean;
 }
+
+/**
+ * `./finish`'s arguments after an adopted `./run` exits: its wait status
+ * cannot be known (it is not our child). runsv's first argument is -1 when
+ * `./run` did not exit normally, and the second the signal, 0 for none: so
+ * "-1 0", an exit that was not known to be normal, by no known signal.
+ *
+ * @example
+ * ```ts
+ * import { UNKNOWN_EXIT_ARGS } from "./supervisor.ts";
+ * ["./finish", ...UNKNOWN_EXIT_ARGS].join(" "); // "./finish -1 0"
+ * ```
+ */
+export const UNKNOWN_EXIT_ARGS: readonly string[] = ["-1", "0"];
 
 /** Commands that only forward a signal to a running service. */
 const SIGNAL_COMMANDS: Record<string, number> = {
@@ -164,6 +186,8 @@ function newUnit(isLog: boolean): Unit {
     okFd: -1,
     channel: -1,
     host: undefined,
+    pidFd: -1,
+    exitUnknown: false,
   };
 }
 
@@ -244,7 +268,8 @@ export class Supervisor {
         name: this.name,
         warn: (text) => this.#warn(text),
         // Descriptors are adopted only after success: on failure take-over closes them.
-        firstStatus: (hold) => this.#updateStatus(this.#unitFor(hold)),
+        // Adoption is decided here: the lock is ours, the old status not yet replaced.
+        firstStatus: (hold) => this.#updateStatus(this.#inspect(this.#unitFor(hold), hold)),
       });
       this.#adopt(holding);
       for (const unit of this.#units()) this.#watchControl(unit);
@@ -270,6 +295,84 @@ export class Supervisor {
       unit.okFd = hold.okFd;
     }
     this.#logPipe = holding.logPipe;
+    if (this.#main.pidFd >= 0 || (this.#log?.pidFd ?? -1) >= 0) this.#reattachLogPipe();
+    for (const unit of this.#units()) {
+      if (unit.pidFd >= 0) this.#watchAdopted(unit);
+    }
+  }
+
+  /**
+   * A process a crashed supervisor left running in this unit's directory
+   * becomes the unit's (see adopt.ts): its pid, state, time (the uptime
+   * carries on), want and flags are kept.
+   */
+  #inspect(unit: Unit, hold: UnitHold): Unit {
+    const found = findAdoptable(this.#serviceFd, { prefix: hold.prefix, unitFd: hold.dirFd });
+    if (!found) return unit;
+    const { status } = found;
+    unit.pidFd = found.pidFd;
+    unit.pid = status.pid;
+    unit.state = status.state;
+    unit.start = { sec: status.sec, nsec: status.nsec };
+    unit.paused = status.paused;
+    unit.gotTerm = status.gotTerm;
+    unit.want = status.want;
+    return unit;
+  }
+
+  /**
+   * An adopted service still writes to the old log pipe, an adopted logger
+   * still reads it: use that pipe, not the new one, so lines keep flowing
+   * and a restarted ./run or log/run joins it. Both ends are opened again
+   * through /proc (the logger's stdin first, what the lines are read from).
+   * A hosted logger's placeholder lost its host with the crash: it is
+   * stopped, so that log/run starts again on this pipe and hands over here.
+   */
+  #reattachLogPipe(): void {
+    const log = this.#log;
+    if (!log || !this.#logPipe) return;
+    const [pid, fd] = log.pidFd >= 0 ? [log.pid, 0] : [this.#main.pid, 1];
+    const path = `/proc/${pid}/fd/${fd}`;
+    let ends: [number, number];
+    try {
+      const stat = statAt(AT_FDCWD, path);
+      if (!stat || (stat.mode & S.IFMT) !== S.IFIFO) {
+        this.#warn(`unable to reattach the log pipe: ${path} is not a pipe`);
+        return;
+      }
+      const readEnd = reopenFd(pid, fd, O.RDONLY);
+      try {
+        ends = [readEnd, reopenFd(pid, fd, O.WRONLY)];
+      } catch (error) {
+        closeFd(readEnd);
+        throw error;
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#warn(`unable to reattach the log pipe: ${message}`);
+      return;
+    }
+    this.#closeLogPipe();
+    this.#logPipe = ends;
+    if (log.pidFd >= 0 && processProgram(log.pid)?.includes("runit-log-placeholder")) {
+      this.#signal(log, SIG.TERM);
+    }
+  }
+
+  /** Notice an adopted process's exit through its pidfd, as fast as a child's. */
+  #watchAdopted(unit: Unit): void {
+    // The pidfd stays open until the exit is handled: signals meanwhile go through it.
+    this.#options.reactor.watch(unit.pidFd, () => {
+      this.#options.reactor.unwatch(unit.pidFd);
+      this.#schedule(() => this.#onExit(unit, undefined));
+    });
+  }
+
+  #unwatchAdopted(unit: Unit): void {
+    if (unit.pidFd < 0) return;
+    this.#options.reactor.unwatch(unit.pidFd);
+    closeFd(unit.pidFd);
+    unit.pidFd = -1;
   }
 
   /** The unit a hold belongs to (the log's is made on first sight), wanted down when `down` exists. */
@@ -296,6 +399,7 @@ export class Supervisor {
     for (const retry of this.#statusRetry.values()) clearTimeout(retry);
     for (const unit of this.#units()) {
       this.#endHosting(unit);
+      this.#unwatchAdopted(unit);
       if (unit.timer !== undefined) clearTimeout(unit.timer);
       if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
       for (const fd of [unit.controlFd, unit.okFd, unit.lockFd]) closeFd(fd);
@@ -428,7 +532,9 @@ export class Supervisor {
     let argv: string[];
     if (unit.state === "finish") {
       const code = exitCode(unit.wstat);
-      argv = ["./finish", String(code), String(unit.wstat & 0xff)];
+      argv = unit.exitUnknown
+        ? ["./finish", ...UNKNOWN_EXIT_ARGS]
+        : ["./finish", String(code), String(unit.wstat & 0xff)];
     } else {
       argv = ["./run"];
       await this.#custom(unit, "u");
@@ -561,10 +667,13 @@ export class Supervisor {
     this.#closeChannel(unit);
   }
 
-  #onExit(unit: Unit, status: number): void {
+  /** The unit's process exited with wait status `status` (undefined: adopted, unknown). */
+  #onExit(unit: Unit, status: number | undefined): void {
+    this.#unwatchAdopted(unit);
     if (unit.isLog) this.#endHosting(unit);
     unit.pid = 0;
-    unit.wstat = status;
+    unit.wstat = status ?? 0;
+    unit.exitUnknown = status === undefined;
     unit.gotTerm = false;
     if (!unit.isLog && unit.state !== "finish" && this.#finishExists()) {
       unit.state = "finish";
@@ -612,7 +721,9 @@ export class Supervisor {
   }
 
   #signal(unit: Unit, signal: number): void {
-    if (unit.pid > 0) sendSignal(unit.pid, signal);
+    // An adopted process is reaped by another: its pid could be reused, its pidfd not.
+    if (unit.pidFd >= 0) signalPidFd(unit.pidFd, signal);
+    else if (unit.pid > 0) sendSignal(unit.pid, signal);
   }
 
   async #stopService(unit: Unit): Promise<void> {

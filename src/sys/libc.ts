@@ -49,6 +49,8 @@ const SYMBOLS = {
     nonblocking: true,
   },
   kill: { parameters: ["i32", "i32"], result: "i32" },
+  pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
+  pidfd_send_signal: { parameters: ["i32", "i32", "pointer", "u32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   waitpid_blocking: {
     name: "waitpid",

@@ -27,3 +27,4 @@ export * from "./credentials.ts";
 export * from "./limits.ts";
 export * from "./exec.ts";
 export * from "./invocation.ts";
+export * from "./procfs.ts";

@@ -1,0 +1,163 @@
+/**
+ * Adoption after a supervisor crash (issue 10, part 1), ours against
+ * Debian's runit in one run: 20 services (5 of them logged) under runsvdir,
+ * `kill -9` of runsvdir, runsvdir started again on the same directory. Then:
+ *
+ * - duplicates: payload processes beyond one per service (runit: its runsv
+ *   processes outlive runsvdir and keep their locks; ours adopts);
+ * - exit noticed: each service's process KILLed in turn, the time until its
+ *   `supervise/pid` changes (polled every 0.2 ms): runit's runsv gets
+ *   SIGCHLD for its child, ours watches an adopted process's pidfd.
+ *
+ * Run: deno run --allow-all bench/adopt.ts (needs Debian's runit).
+ *
+ * @module
+ */
+
+import { install } from "../scripts/install.ts";
+
+const SERVICES = 20;
+const LOGGED = 5;
+
+function read(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+function pidOf(dir: string): number {
+  return Number(read(`${dir}/supervise/pid`).trim());
+}
+
+function payloads(svdir: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (!read(`/proc/${pid}/cmdline`).startsWith("sleep\0")) continue;
+      if (Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${svdir}/`)) found.push(pid);
+    } catch {
+      // Gone.
+    }
+  }
+  return found;
+}
+
+/** Every process whose working directory is inside `svdir` (runsv, services, loggers). */
+function under(svdir: string): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${svdir}/`)) found.push(pid);
+    } catch {
+      // Gone.
+    }
+  }
+  return found;
+}
+
+async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function services(svdir: string, svlogd: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for (let index = 0; index < SERVICES; index++) {
+    const dir = `${svdir}/s${index}`;
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(`${dir}/run`, "#!/bin/sh\necho started\nexec sleep 1000\n");
+    await Deno.chmod(`${dir}/run`, 0o755);
+    if (index < LOGGED) {
+      await Deno.mkdir(`${dir}/log/main`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/log/run`, `#!/bin/sh\nexec ${svlogd} ./main\n`);
+      await Deno.chmod(`${dir}/log/run`, 0o755);
+    }
+    dirs.push(dir);
+  }
+  return dirs;
+}
+
+function start(runsvdir: string, svdir: string): Deno.ChildProcess {
+  return new Deno.Command(runsvdir, { args: [svdir], stdout: "null", stderr: "null" }).spawn();
+}
+
+function running(dirs: string[]): boolean {
+  return dirs.every((dir) => pidOf(dir) > 0 && read(`${dir}/supervise/stat`).startsWith("run"));
+}
+
+async function measure(name: string, bin: string, work: string): Promise<number[]> {
+  const svdir = `${work}/${name}`;
+  const dirs = await services(svdir, `${bin}/svlogd`);
+  const first = start(`${bin}/runsvdir`, svdir);
+  await until(() => running(dirs), `${name}: services to run`);
+  const before = dirs.map(pidOf);
+  first.kill("SIGKILL");
+  await first.status;
+  const second = start(`${bin}/runsvdir`, svdir);
+  // Until every service answers again (runit: its runsv never went away).
+  await until(() => {
+    for (const dir of dirs) {
+      try {
+        Deno.openSync(`${dir}/supervise/ok`, { write: true }).close();
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }, `${name}: supervisors`);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const duplicates = payloads(svdir).length - SERVICES;
+  const same = dirs.filter((dir, index) => pidOf(dir) === before[index]).length;
+  const latencies: number[] = [];
+  for (const dir of dirs) {
+    const pid = pidOf(dir);
+    const began = performance.now();
+    Deno.kill(pid, "SIGKILL");
+    while (pidOf(dir) === pid) {
+      if (performance.now() - began > 5000) throw new Error(`${name}: ${dir} exit unnoticed`);
+      await new Promise((resolve) => setTimeout(resolve, 0.2));
+    }
+    latencies.push(performance.now() - began);
+  }
+  console.log(
+    `${name}: duplicates ${duplicates}, same pid ${same}/${SERVICES}, exit noticed: median ` +
+      `${median(latencies).toFixed(2)} ms, max ${Math.max(...latencies).toFixed(2)} ms`,
+  );
+  // runit's runsv processes are not the new runsvdir's children: each is told to exit.
+  const sv = new Deno.Command(`${bin}/sv`, { args: ["exit", ...dirs], stdout: "null" });
+  await sv.output();
+  await until(() => under(svdir).length === 0, `${name}: services to stop`).catch(() => {
+    for (const pid of under(svdir)) Deno.kill(pid, "SIGKILL");
+  });
+  second.kill("SIGTERM");
+  await second.status;
+  return latencies;
+}
+
+if (import.meta.main) {
+  const work = await Deno.realPath(await Deno.makeTempDir({ prefix: "runit-bench-adopt-" }));
+  try {
+    await install(`${work}/prefix`);
+    const theirs = await measure("debian runit", "/usr/bin", work);
+    const ours = await measure("ours (adopted)", `${work}/prefix/bin`, work);
+    console.log(
+      `exit noticed, median ratio ours/runit: ${(median(ours) / median(theirs)).toFixed(2)}`,
+    );
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+}
