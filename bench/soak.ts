@@ -1,0 +1,237 @@
+/**
+ * Soak, ours against Debian's runit in one run (not a test): two trees of 50
+ * services each (ours under our runsvdir, runit's under its runsvdir), every
+ * service exiting after 0.2-0.5 s (runsv's one-second pause then paces the
+ * restarts), every fifth with a `./finish`, every fifth with a logger
+ * (`svlogd -tt ./main`: hosted, for ours), for `--seconds` (600).
+ *
+ * Every 30 s it records, for each side's supervision processes (ours: the
+ * one runsvdir; runit: runsvdir, every runsv and svlogd), RSS, open
+ * descriptors and threads, and prints them; at the end the least-squares
+ * slope of each per minute. Every 100 ms it lists the zombies whose parent is
+ * a supervision process and keeps the age of the oldest seen.
+ *
+ * Run: deno task bench:soak [--seconds 600]
+ *
+ * @module
+ */
+
+import { install } from "../scripts/install.ts";
+
+const SERVICES = 50;
+const SAMPLE_MS = 30_000;
+const ZOMBIE_POLL_MS = 100;
+
+function read(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** pid, parent, state and process name from /proc/PID/stat. */
+function statOf(pid: number): { ppid: number; state: string; name: string } | undefined {
+  const text = read(`/proc/${pid}/stat`);
+  const close = text.lastIndexOf(")");
+  if (close < 0) return undefined;
+  const fields = text.slice(close + 2).split(" ");
+  return {
+    ppid: Number(fields[1]),
+    state: fields[0],
+    name: text.slice(text.indexOf("(") + 1, close),
+  };
+}
+
+function allPids(): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (Number.isInteger(pid)) pids.push(pid);
+  }
+  return pids;
+}
+
+async function makeTree(dir: string, svlogd: string): Promise<void> {
+  for (let i = 0; i < SERVICES; i++) {
+    const service = `${dir}/s${i}`;
+    await Deno.mkdir(service, { recursive: true });
+    const seconds = (0.2 + 0.3 * (i / (SERVICES - 1))).toFixed(2);
+    await Deno.writeTextFile(
+      `${service}/run`,
+      `#!/bin/sh\necho "tick $$"\nexec sleep ${seconds}\n`,
+    );
+    await Deno.chmod(`${service}/run`, 0o755);
+    if (i % 5 === 1) {
+      await Deno.writeTextFile(`${service}/finish`, "#!/bin/sh\nexit 0\n");
+      await Deno.chmod(`${service}/finish`, 0o755);
+    }
+    if (i % 5 === 2) {
+      await Deno.mkdir(`${service}/log/main`, { recursive: true });
+      await Deno.writeTextFile(`${service}/log/run`, `#!/bin/sh\nexec ${svlogd} -tt ./main\n`);
+      await Deno.chmod(`${service}/log/run`, 0o755);
+    }
+  }
+}
+
+interface Side {
+  label: string;
+  root: number;
+  child: Deno.ChildProcess;
+  samples: Array<{ minute: number; rss: number; fds: number; threads: number }>;
+  oldestZombieMs: number;
+  zombieSeen: Map<number, number>;
+}
+
+/** runsvdir and, for runit, its runsv and svlogd processes. */
+function supervision(side: Side): number[] {
+  if (side.label === "ours") return [side.root];
+  const table = allPids().map((pid) => ({ pid, stat: statOf(pid) }));
+  const runsvs = table.filter((row) => row.stat?.ppid === side.root).map((row) => row.pid);
+  const loggers = table.filter((row) =>
+    row.stat?.name === "svlogd" && runsvs.includes(row.stat.ppid)
+  ).map((row) => row.pid);
+  return [side.root, ...runsvs, ...loggers];
+}
+
+function sample(side: Side, minute: number): void {
+  let rss = 0;
+  let fds = 0;
+  let threads = 0;
+  for (const pid of supervision(side)) {
+    const status = read(`/proc/${pid}/status`);
+    rss += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    threads += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    try {
+      fds += [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
+    } catch {
+      // Gone between the listing and now.
+    }
+  }
+  side.samples.push({ minute, rss, fds, threads });
+}
+
+function watchZombies(sides: Side[]): void {
+  const now = performance.now();
+  const parents = new Map<number, Side>();
+  for (const side of sides) for (const pid of supervision(side)) parents.set(pid, side);
+  const current = new Set<number>();
+  for (const pid of allPids()) {
+    const stat = statOf(pid);
+    const side = stat && parents.get(stat.ppid);
+    if (!side || stat.state !== "Z") continue;
+    current.add(pid);
+    const first = side.zombieSeen.get(pid) ?? now;
+    side.zombieSeen.set(pid, first);
+    side.oldestZombieMs = Math.max(side.oldestZombieMs, now - first);
+  }
+  for (const side of sides) {
+    for (const pid of side.zombieSeen.keys()) if (!current.has(pid)) side.zombieSeen.delete(pid);
+  }
+}
+
+/** Least-squares slope of `values` against `xs`. */
+function slope(xs: number[], values: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = values.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (values[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+const secondsArg = Deno.args.indexOf("--seconds");
+const seconds = secondsArg >= 0 ? Number(Deno.args[secondsArg + 1]) : 600;
+const root = await Deno.makeTempDir({ prefix: "runit-bench-soak-" });
+const sides: Side[] = [];
+try {
+  await Deno.chmod(root, 0o755);
+  await install(`${root}/prefix`);
+  const bin = `${root}/prefix/bin`;
+  for (
+    const [label, runsvdir, svlogd] of [
+      ["ours", `${bin}/runsvdir`, `${bin}/svlogd`],
+      ["runit", "/usr/bin/runsvdir", "/usr/bin/svlogd"],
+    ]
+  ) {
+    await makeTree(`${root}/${label}`, svlogd);
+    const child = new Deno.Command(runsvdir, {
+      args: [`${root}/${label}`],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    sides.push({
+      label,
+      root: child.pid,
+      child,
+      samples: [],
+      oldestZombieMs: 0,
+      zombieSeen: new Map(),
+    });
+  }
+  const started = performance.now();
+  let nextSample = started + 5000; // let both trees start first
+  console.log(`soak: ${SERVICES} services a side for ${seconds} s; samples every 30 s`);
+  console.log("minute | side | RSS kB | fds | threads");
+  while (performance.now() - started < seconds * 1000) {
+    watchZombies(sides);
+    if (performance.now() >= nextSample) {
+      const minute = (performance.now() - started) / 60_000;
+      for (const side of sides) {
+        sample(side, minute);
+        const last = side.samples.at(-1)!;
+        console.log(
+          `${minute.toFixed(1)} | ${side.label} | ${last.rss} | ${last.fds} | ${last.threads}`,
+        );
+      }
+      nextSample += SAMPLE_MS;
+    }
+    await new Promise((resolve) => setTimeout(resolve, ZOMBIE_POLL_MS));
+  }
+  console.log("\nside | RSS slope kB/min | fds slope /min | threads slope /min | oldest zombie");
+  for (const side of sides) {
+    const xs = side.samples.map((s) => s.minute);
+    console.log(
+      `${side.label} | ${slope(xs, side.samples.map((s) => s.rss)).toFixed(1)} | ` +
+        `${slope(xs, side.samples.map((s) => s.fds)).toFixed(2)} | ` +
+        `${slope(xs, side.samples.map((s) => s.threads)).toFixed(2)} | ` +
+        `${side.oldestZombieMs.toFixed(0)} ms`,
+    );
+  }
+} finally {
+  for (const side of sides) {
+    // runit's runsvdir leaves its runsv running on TERM; HUP takes them down (and ours too).
+    try {
+      side.child.kill("SIGHUP");
+    } catch {
+      // Gone.
+    }
+  }
+  for (const side of sides) await side.child.status;
+  // Give runit's runsv processes their services' exits.
+  const deadline = Date.now() + 10_000;
+  const left = () =>
+    allPids().filter((pid) => {
+      try {
+        return Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${root}/`);
+      } catch {
+        return false;
+      }
+    });
+  while (left().length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  for (const pid of left()) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Gone.
+    }
+  }
+  await Deno.remove(root, { recursive: true }).catch(() => {});
+}
