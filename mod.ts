@@ -255,6 +255,6 @@ export async function control(
     } finally {
       closeFd(dirFd);
     }
-  }, { start: sent, timeout: options.timeout, signal });
+  }, { start: sent, timeout: options.timeout, signal, watch: [`${target}/supervise`] });
   return last;
 }

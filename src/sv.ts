@@ -380,7 +380,14 @@ export async function main(args: string[], context: AppletContext): Promise<numb
       } finally {
         closeFd(dirFd);
       }
-    }, { start: sv.start, timeout: wait * 1000 });
+    }, {
+      start: sv.start,
+      timeout: wait * 1000,
+      watch: pending.flatMap((name) => {
+        const dir = servicePath(name, svdir);
+        return [`${dir}/supervise`, `${dir}/log/supervise`];
+      }),
+    });
   }
   return Math.min(sv.rc, 99);
 }

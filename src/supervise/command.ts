@@ -8,7 +8,8 @@
 
 import { now, type Timestamp } from "../sys/clock.ts";
 import { errnoOf, errorText } from "../sys/errno.ts";
-import { statAt } from "../sys/fs.ts";
+import { closeFd, statAt } from "../sys/fs.ts";
+import { waitForChange, watchDirectories } from "../sys/inotify.ts";
 import { exitCode, spawn, waitFor } from "../sys/process.ts";
 import type { Probe } from "./client.ts";
 import type { ServiceStatus } from "./status.ts";
@@ -312,7 +313,11 @@ export async function commandProgress(
   return "done";
 }
 
-/** How often the wait loop looks again, in ms (runit's sv: 420). */
+/**
+ * How often the wait loop looks again without being woken, in ms (runit's sv:
+ * 420): the safety net for changes no file event announces (`./check`
+ * passing, a supervisor going away) and the clock for the timeout.
+ */
 export const POLL_INTERVAL = 100;
 
 /** One pass of {@link waitLoop}, as its step sees it. */
@@ -331,12 +336,20 @@ export interface WaitLoopOptions {
   timeout: number;
   /** Stops the loop: it rejects with the signal's reason. */
   signal?: AbortSignal;
+  /**
+   * Directories (`…/supervise`) whose changes wake the loop at once (inotify),
+   * ahead of the next periodic pass. Watched as directories: runsv replaces
+   * `status` by renaming `status.new` over it. One that cannot be watched
+   * (missing, out of watches) is only polled.
+   */
+  watch?: readonly string[];
 }
 
 /**
- * sv's wait loop: call `step` for every pending item, then again every
- * {@link POLL_INTERVAL} ms, until each has resolved true (done, or given
- * up). On a late pass, an item whose step resolves false is dropped too: the
+ * sv's wait loop: call `step` for every pending item, then again whenever a
+ * directory in `watch` changes (inotify) or
+ * {@link POLL_INTERVAL} ms have passed, until each has resolved true (done,
+ * or given up). On a late pass, an item whose step resolves false is dropped too: the
  * step reports its timeout (or throws, which ends the loop).
  *
  * @example
@@ -358,18 +371,30 @@ export async function waitLoop<T>(
   const { signal, start } = options;
   let pending = [...items];
   let tnow = start;
-  for (;;) {
-    signal?.throwIfAborted();
-    const elapsed = (tnow.sec - start.sec) * 1000 + (tnow.nsec - start.nsec) / 1e6;
-    const pass = { tnow, late: elapsed > options.timeout };
-    const still: T[] = [];
-    for (const item of pending) {
-      if (!(await abortable(step(item, pass), signal)) && !pass.late) still.push(item);
+  // Watching starts before the first pass: a change after it is never missed.
+  const watch = options.watch?.length ? watchDirectories(options.watch) : undefined;
+  let polling: Promise<boolean> | undefined;
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const elapsed = (tnow.sec - start.sec) * 1000 + (tnow.nsec - start.nsec) / 1e6;
+      const pass = { tnow, late: elapsed > options.timeout };
+      const still: T[] = [];
+      for (const item of pending) {
+        if (!(await abortable(step(item, pass), signal)) && !pass.late) still.push(item);
+      }
+      pending = still;
+      if (pending.length === 0) return;
+      if (watch === undefined) await sleep(POLL_INTERVAL, signal);
+      else await abortable(polling = waitForChange(watch, POLL_INTERVAL), signal);
+      tnow = now();
     }
-    pending = still;
-    if (pending.length === 0) return;
-    await sleep(POLL_INTERVAL, signal);
-    tnow = now();
+  } finally {
+    // The poll runs on a runtime thread for at most POLL_INTERVAL: close after it.
+    if (watch !== undefined) {
+      if (polling) polling.finally(() => closeFd(watch));
+      else closeFd(watch);
+    }
   }
 }
 

@@ -21,6 +21,7 @@ export * from "./clock.ts";
 export * from "./process.ts";
 export * from "./signals.ts";
 export * from "./epoll.ts";
+export * from "./inotify.ts";
 export * from "./socket.ts";
 export * from "./descriptors.ts";
 export * from "./credentials.ts";
