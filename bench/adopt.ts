@@ -15,17 +15,10 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { median, read } from "./common.ts";
 
 const SERVICES = 20;
 const LOGGED = 5;
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
 
 function pidOf(dir: string): number {
   return Number(read(`${dir}/supervise/pid`).trim());
@@ -67,11 +60,6 @@ async function until(condition: () => boolean, what: string, ms = 20_000): Promi
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
 }
 
 async function services(svdir: string, svlogd: string): Promise<string[]> {

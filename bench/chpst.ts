@@ -13,13 +13,9 @@
 
 import { install } from "../scripts/install.ts";
 import { AT_FDCWD, O, openAt, spawn, waitFor } from "../src/sys/mod.ts";
+import { median } from "./common.ts";
 
 const RUNS = Number(Deno.args[0] ?? 40);
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 const devNull = openAt(AT_FDCWD, "/dev/null", { flags: O.WRONLY | O.CLOEXEC });
 

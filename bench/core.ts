@@ -17,13 +17,9 @@
  */
 
 import { install, launcherScript } from "../scripts/install.ts";
+import { median } from "./common.ts";
 
 const RUNS = 30;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function timeCommand(command: string, args: string[], env: Record<string, string>) {
   const times: number[] = [];

@@ -15,16 +15,9 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { read } from "./common.ts";
 
 const RUNIT = "/usr/bin";
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
 
 function rssKiB(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(read(`/proc/${pid}/status`))?.[1] ?? 0);

@@ -20,6 +20,7 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const COUNTS = [50, 200];
@@ -27,19 +28,6 @@ const TRIALS = 10;
 const FLOODERS = 10;
 /** Bytes per second each flooding service writes. */
 const FLOOD_RATE = 20 * 1024 * 1024;
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
-function statFields(pid: number): string[] {
-  const text = read(`/proc/${pid}/stat`);
-  return text ? text.slice(text.lastIndexOf(")") + 2).split(" ") : [];
-}
 
 function childrenOf(parent: number): number[] {
   const found: number[] = [];
@@ -59,10 +47,6 @@ function pss(pid: number): number {
   return Number(/^Pss:\s+(\d+) kB/m.exec(read(`/proc/${pid}/smaps_rollup`))?.[1] ?? 0);
 }
 
-async function sleep(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function waitUntil(condition: () => boolean, timeout: number, what: string) {
   const deadline = Date.now() + timeout;
   while (!condition()) {
@@ -74,16 +58,6 @@ async function waitUntil(condition: () => boolean, timeout: number, what: string
 async function script(path: string, body: string): Promise<void> {
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-}
-
-function spawnQuiet(command: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
-  }).spawn();
 }
 
 function pidOf(dir: string): number {
@@ -144,10 +118,6 @@ async function makeTree(
     dirs.push(service);
   }
   return dirs;
-}
-
-function ratio(ours: number, runit: number): string {
-  return runit === 0 ? "n/a" : `${(ours / runit).toFixed(2)}x`;
 }
 
 function median(values: number[]): number {

@@ -18,6 +18,7 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
 
 const RUNIT_RUNSVDIR = "/usr/bin/runsvdir";
 const COUNTS = [10, 100, 500];
@@ -30,19 +31,6 @@ interface Tree {
   /** pids of the supervision processes (runsvdir, and runit's runsv). */
   supervisors(): number[];
   stop(): Promise<void>;
-}
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
-
-function statFields(pid: number): string[] {
-  const text = read(`/proc/${pid}/stat`);
-  return text ? text.slice(text.lastIndexOf(")") + 2).split(" ") : [];
 }
 
 function childrenOf(parent: number): number[] {
@@ -96,10 +84,6 @@ function snapshot(pids: number[]): Map<string, number> {
   return new Map(pids.flatMap((pid) => [...threadTimes(pid)]));
 }
 
-async function sleep(ms: number): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 async function waitUntil(condition: () => boolean, timeout: number, what: string) {
   const deadline = Date.now() + timeout;
   while (!condition()) {
@@ -121,16 +105,6 @@ async function makeTree(dir: string, count: number): Promise<string[]> {
     dirs.push(service);
   }
   return dirs;
-}
-
-function spawnQuiet(command: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(command, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
-  }).spawn();
 }
 
 function running(dirs: string[]): boolean {
@@ -227,10 +201,6 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-function ratio(ours: number, runit: number): string {
-  return runit === 0 ? "n/a" : `${(ours / runit).toFixed(2)}x`;
 }
 
 async function main(): Promise<void> {

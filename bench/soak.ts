@@ -17,18 +17,11 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { read } from "./common.ts";
 
 const SERVICES = 50;
 const SAMPLE_MS = 30_000;
 const ZOMBIE_POLL_MS = 100;
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
 
 /** pid, parent, state and process name from /proc/PID/stat. */
 function statOf(pid: number): { ppid: number; state: string; name: string } | undefined {

@@ -11,13 +11,9 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { median } from "./common.ts";
 
 const CYCLES = 8;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
 
 async function crasher(dir: string, times: string): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });

@@ -21,17 +21,10 @@
 import { install } from "../scripts/install.ts";
 import { Reactor } from "../src/reactor/mod.ts";
 import { AT_FDCWD, closeFd, makeFifoAt, O, openAt, readFd, writeFd } from "../src/sys/mod.ts";
+import { read } from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const ROUNDS = 5;
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
 
 function alive(pid: number): boolean {
   const stat = read(`/proc/${pid}/stat`);

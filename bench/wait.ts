@@ -14,17 +14,10 @@
  */
 
 import { install } from "../scripts/install.ts";
+import { read } from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const ROUNDS = 8;
-
-function read(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
-}
 
 async function waitUntil(condition: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 10_000;
