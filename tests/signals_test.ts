@@ -52,18 +52,31 @@ function startIgnoring(sb: Sandbox, signals: string, program: string, args: stri
   return sb.start("/bin/sh", ["-c", `trap '' ${signals}; exec ${program} ${quoted}`]);
 }
 
+/**
+ * The SigIgn of a service under ours and under Debian's `applet` (runsv or
+ * runsvdir), each started with `signals` ignored: [ours, runit].
+ */
+async function masksUnder(sb: Sandbox, applet: "runsv" | "runsvdir", signals: string) {
+  const masks: bigint[] = [];
+  for (
+    const [who, program] of [["ours", `${await bin()}/${applet}`], ["runit", `/usr/bin/${applet}`]]
+  ) {
+    const service = applet === "runsv" ? `${who}/web` : `${who}/service/web`;
+    const dir = await reporter(sb, service, `${sb.dir}/${who}.sigign`);
+    const target = applet === "runsv" ? dir : `${sb.dir}/${who}/service`;
+    startIgnoring(sb, signals, program, [target]);
+    await waitRunning(dir);
+    masks.push(await sigIgn(`${sb.dir}/${who}.sigign`));
+  }
+  return masks;
+}
+
 Deno.test({
   name: "signals: runsv passes on INT QUIT USR1 ignored (0x206), as Debian's runsv",
   ignore,
   fn: async () => {
     await using sb = await Sandbox.create();
-    const masks: bigint[] = [];
-    for (const [who, runsv] of [["ours", `${await bin()}/runsv`], ["runit", "/usr/bin/runsv"]]) {
-      const dir = await reporter(sb, `${who}/web`, `${sb.dir}/${who}.sigign`);
-      startIgnoring(sb, "INT QUIT USR1", runsv, [dir]);
-      await waitRunning(dir);
-      masks.push(await sigIgn(`${sb.dir}/${who}.sigign`));
-    }
+    const masks = await masksUnder(sb, "runsv", "INT QUIT USR1");
     assertEquals(comparable(masks), [0x206n, 0x206n]);
   },
 });
@@ -73,13 +86,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using sb = await Sandbox.create();
-    const masks: bigint[] = [];
-    for (const [who, runsv] of [["ours", `${await bin()}/runsv`], ["runit", "/usr/bin/runsv"]]) {
-      const dir = await reporter(sb, `${who}/web`, `${sb.dir}/${who}.sigign`);
-      startIgnoring(sb, "HUP TERM CHLD PIPE USR2", runsv, [dir]);
-      await waitRunning(dir);
-      masks.push(await sigIgn(`${sb.dir}/${who}.sigign`));
-    }
+    const masks = await masksUnder(sb, "runsv", "HUP TERM CHLD PIPE USR2");
     const [ours, runit] = comparable(masks);
     // runit: HUP, PIPE and USR2 stay ignored; TERM and CHLD (caught by runsv) do not.
     assertEquals(runit, (1n << 0n) | SIGPIPE_BIT | (1n << 11n));
@@ -93,14 +100,7 @@ Deno.test({
   ignore,
   fn: async () => {
     await using sb = await Sandbox.create();
-    const masks: bigint[] = [];
-    const programs = [["ours", `${await bin()}/runsvdir`], ["runit", "/usr/bin/runsvdir"]];
-    for (const [who, runsvdir] of programs) {
-      const dir = await reporter(sb, `${who}/service/web`, `${sb.dir}/${who}.sigign`);
-      startIgnoring(sb, "HUP INT QUIT USR1", runsvdir, [`${sb.dir}/${who}/service`]);
-      await waitRunning(dir);
-      masks.push(await sigIgn(`${sb.dir}/${who}.sigign`));
-    }
+    const masks = await masksUnder(sb, "runsvdir", "HUP INT QUIT USR1");
     // runsvdir catches HUP (and TERM), so its runsv, and so the service, get the default.
     assertEquals(comparable(masks), [0x206n, 0x206n]);
   },
