@@ -46,3 +46,19 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 }
+
+/** The pids whose parent is `parent`. */
+export function childrenOf(parent: number): number[] {
+  const found: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (Number.isInteger(pid) && Number(statFields(pid)[1]) === parent) found.push(pid);
+  }
+  return found;
+}
+
+/** Whether `pid` exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  const state = statFields(pid)[0];
+  return state !== undefined && state !== "Z";
+}

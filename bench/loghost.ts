@@ -20,7 +20,7 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
+import { alive, childrenOf, ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const COUNTS = [50, 200];
@@ -28,20 +28,6 @@ const TRIALS = 10;
 const FLOODERS = 10;
 /** Bytes per second each flooding service writes. */
 const FLOOD_RATE = 20 * 1024 * 1024;
-
-function childrenOf(parent: number): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (Number.isInteger(pid) && Number(statFields(pid)[1]) === parent) found.push(pid);
-  }
-  return found;
-}
-
-function alive(pid: number): boolean {
-  const state = statFields(pid)[0];
-  return state !== undefined && state !== "Z";
-}
 
 function pss(pid: number): number {
   return Number(/^Pss:\s+(\d+) kB/m.exec(read(`/proc/${pid}/smaps_rollup`))?.[1] ?? 0);

@@ -18,7 +18,7 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
+import { alive, childrenOf, ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
 
 const RUNIT_RUNSVDIR = "/usr/bin/runsvdir";
 const COUNTS = [10, 100, 500];
@@ -31,20 +31,6 @@ interface Tree {
   /** pids of the supervision processes (runsvdir, and runit's runsv). */
   supervisors(): number[];
   stop(): Promise<void>;
-}
-
-function childrenOf(parent: number): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (Number.isInteger(pid) && Number(statFields(pid)[1]) === parent) found.push(pid);
-  }
-  return found;
-}
-
-function alive(pid: number): boolean {
-  const state = statFields(pid)[0];
-  return state !== undefined && state !== "Z";
 }
 
 /** Proportional and unique (private) set size in KB. */
