@@ -60,6 +60,22 @@ async function hostedLog(dir: string, options: { not?: number } = {}): Promise<n
   }, { what: `${dir}/log to be hosted` });
 }
 
+/**
+ * A service `svc` running `run`, logged by our svlogd into `log/main`, under
+ * our runsv: its directory, the log directory, runsv, and the hosted log's pid.
+ */
+async function hostedService(sb: Sandbox, run: string, options: { down?: boolean } = {}) {
+  const dir = await sb.service("svc", {
+    run,
+    log: `exec ${await bin()}/svlogd main`,
+    down: options.down,
+  });
+  const main = `${dir}/log/main`;
+  await Deno.mkdir(main);
+  const runsv = await startRunsv(sb, dir);
+  return { dir, main, runsv, logger: await hostedLog(dir) };
+}
+
 async function sv(sb: Sandbox, ...args: string[]) {
   return await sb.run(`${await bin()}/sv`, args);
 }
@@ -143,14 +159,10 @@ for (const [name, test] of Object.entries(CASES)) {
 
 Deno.test("loghost: sv alarm, hup, term and kill on a hosted log", async () => {
   await using sb = await Sandbox.create();
-  const dir = await sb.service("svc", {
-    run: 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.02; done',
-    log: `exec ${await bin()}/svlogd main`,
-  });
-  const main = `${dir}/log/main`;
-  await Deno.mkdir(main);
-  const runsv = await startRunsv(sb, dir);
-  const first = await hostedLog(dir);
+  const { dir, main, runsv, logger: first } = await hostedService(
+    sb,
+    'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.02; done',
+  );
   // The placeholder is the log service: its pid in both sv's status, as svlogd.
   const status = await sv(sb, "status", dir);
   assertMatch(status.stdout, new RegExp(`; run: log: \\(pid ${first}\\) \\d+s\\n$`));
@@ -199,16 +211,12 @@ Deno.test("loghost: sv alarm, hup, term and kill on a hosted log", async () => {
 Deno.test("loghost: sv down log stops reading (the service blocks, nothing is lost); up resumes", async () => {
   await using sb = await Sandbox.create();
   const count = 200_000;
-  const dir = await sb.service("svc", {
-    run: `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo "$i"; done; echo done > finished\n` +
+  const { dir, main, logger } = await hostedService(
+    sb,
+    `i=0; while [ $i -lt ${count} ]; do i=$((i+1)); echo "$i"; done; echo done > finished\n` +
       "exec sleep 1000",
-    log: `exec ${await bin()}/svlogd main`,
-    down: true,
-  });
-  const main = `${dir}/log/main`;
-  await Deno.mkdir(main);
-  await startRunsv(sb, dir);
-  const logger = await hostedLog(dir);
+    { down: true },
+  );
   await sv(sb, "down", `${dir}/log`);
   await waitUntil(() => !alive(logger), { what: "the log service down" });
   assertMatch((await sv(sb, "status", dir)).stdout, /; down: log: \d+s, normally up\n$/);
@@ -230,14 +238,10 @@ Deno.test("loghost: sv down log stops reading (the service blocks, nothing is lo
 
 Deno.test("loghost: sv pause log stops reading, cont resumes", async () => {
   await using sb = await Sandbox.create();
-  const dir = await sb.service("svc", {
-    run: 'i=0; while :; do i=$((i+1)); echo "$i"; echo $i > count; sleep 0.02; done',
-    log: `exec ${await bin()}/svlogd main`,
-  });
-  const main = `${dir}/log/main`;
-  await Deno.mkdir(main);
-  await startRunsv(sb, dir);
-  const logger = await hostedLog(dir);
+  const { dir, main, logger } = await hostedService(
+    sb,
+    'i=0; while :; do i=$((i+1)); echo "$i"; echo $i > count; sleep 0.02; done',
+  );
   await waitUntil(() => readText(`${main}/current`).includes("\n3\n"), { what: "lines" });
   await sv(sb, "pause", `${dir}/log`);
   await waitUntil(() => readText(`/proc/${logger}/stat`).split(" ")[2] === "T", {
@@ -307,15 +311,11 @@ Deno.test({
 
 Deno.test("loghost: a processor in config keeps svlogd a process of its own", async () => {
   await using sb = await Sandbox.create();
-  const dir = await sb.service("svc", {
-    run: 'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.02; done',
-    log: `exec ${await bin()}/svlogd main`,
-  });
-  const main = `${dir}/log/main`;
-  await Deno.mkdir(main);
-  await startRunsv(sb, dir);
   // Hosted first; a HUP that brings a processor ends the hosting.
-  const hosted = await hostedLog(dir);
+  const { dir, main, logger: hosted } = await hostedService(
+    sb,
+    'i=0; while :; do i=$((i+1)); echo "line $i"; sleep 0.02; done',
+  );
   await waitUntil(() => readText(`${main}/current`).includes("line 2\n"), { what: "lines" });
   await Deno.writeTextFile(`${main}/config`, "!tr a-z A-Z\n");
   await sv(sb, "hup", `${dir}/log`);
