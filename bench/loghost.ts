@@ -20,7 +20,7 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { alive, childrenOf, ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
+import { alive, childrenOf, ratio, read, sleep, spawnQuiet } from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const COUNTS = [50, 200];

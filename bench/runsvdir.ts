@@ -18,7 +18,7 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { alive, childrenOf, ratio, read, sleep, spawnQuiet, statFields } from "./common.ts";
+import { alive, childrenOf, ratio, read, sleep, spawnQuiet } from "./common.ts";
 
 const RUNIT_RUNSVDIR = "/usr/bin/runsvdir";
 const COUNTS = [10, 100, 500];
