@@ -17,6 +17,8 @@ interface Modules {
   "../svlogd.ts": typeof import("../svlogd.ts");
   "../chpst.ts": typeof import("../chpst.ts");
   "../chpst/daemontools.ts": typeof import("../chpst/daemontools.ts");
+  "../runsvchdir.ts": typeof import("../runsvchdir.ts");
+  "../utmpset.ts": typeof import("../utmpset.ts");
 }
 
 /**
@@ -99,5 +101,15 @@ export const APPLETS: Readonly<Record<string, Applet>> = {
     summary: "run a program holding a lock on a file",
     usage: USAGE.setlock,
     load: entry("../chpst/daemontools.ts", "setlock"),
+  },
+  runsvchdir: {
+    summary: "point /etc/runit/runsvdir/current at another services directory",
+    usage: USAGE.runsvchdir,
+    load: entry("../runsvchdir.ts", "main"),
+  },
+  utmpset: {
+    summary: "log a terminal line out of utmp (and with -w, wtmp)",
+    usage: USAGE.utmpset,
+    load: entry("../utmpset.ts", "main"),
   },
 };

@@ -59,4 +59,6 @@ export const USAGE = {
     " [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes]" +
     " [-t cpusecs] child",
   setlock: " [ -nNxX ] file program [ arg ... ]",
+  runsvchdir: " dir",
+  utmpset: " [-w] line",
 } as const;
