@@ -4,9 +4,10 @@
  * local time; `-f` follows `current` across rotations. Loaded only when the
  * command is `logs`, so the rest of sv does not pay for it.
  *
- * Which directories: `log/main` when it is a directory; otherwise the
- * directory arguments of the `svlogd` command in `log/run` (see
- * {@link logDirs}).
+ * Which directories: those a hosted logger recorded in
+ * `log/supervise/logdirs` (see src/supervise/logdirs.ts); otherwise
+ * `log/main` when it is a directory; otherwise the directory arguments of
+ * the `svlogd` command in `log/run` (see {@link logDirs}).
  *
  * @module
  */
@@ -19,6 +20,7 @@ import { closeFd } from "./sys/fs.ts";
 import { errnoOf, errorText } from "./sys/errno.ts";
 import { catchSignal, uncatchSignal } from "./sys/signals.ts";
 import { openServiceDir } from "./supervise/client.ts";
+import { recordedLogDirs } from "./supervise/logdirs.ts";
 import { servicePath } from "./sv.ts";
 
 /** How often `-f` looks at the log again, in ms. */
@@ -44,11 +46,13 @@ function wordsOf(line: string): string[] {
 }
 
 /**
- * The log directories of the service in `dir`, by this rule: `log/main` when
- * it is a directory; otherwise, in `log/run`, the last line with a word
- * naming `svlogd` (`svlogd`, `/usr/bin/svlogd`, `runit svlogd`, after
- * `exec`, `chpst …`), and of the words after it the last ones that are
- * directories (relative to `log/` unless absolute). Empty when none is found.
+ * The log directories of the service in `dir`: those its hosted logger
+ * recorded in `log/supervise/logdirs`, when any of them is a directory;
+ * otherwise, by this rule: `log/main` when it is a directory; otherwise, in
+ * `log/run`, the last line with a word naming `svlogd` (`svlogd`,
+ * `/usr/bin/svlogd`, `runit svlogd`, after `exec`, `chpst …`), and of the
+ * words after it the last ones that are directories (relative to `log/`
+ * unless absolute). Empty when none is found.
  *
  * @example
  * ```ts ignore
@@ -57,6 +61,8 @@ function wordsOf(line: string): string[] {
  * ```
  */
 export function logDirs(dir: string): string[] {
+  const recorded = recordedLogDirs(dir);
+  if (recorded) return recorded;
   const logDir = `${dir.replace(/\/+$/, "")}/log`;
   if (isDirectory(`${logDir}/main`)) return [`${logDir}/main`];
   let run: string;

@@ -25,6 +25,7 @@ import {
   O,
   openAt,
   passCredentials,
+  processGroupOf,
   processProgram,
   readFd,
   type Received,
@@ -47,6 +48,8 @@ import { type Holding, SupervisorFatal, takeOver, type UnitHold } from "./takeov
 import { HostedLogger, placeholderFd } from "../svlog/host.ts";
 import { findAdoptable } from "./adopt.ts";
 import { LOGHOST_ENV, LOGHOST_FD } from "../svlog/handover.ts";
+import { downSignal, finishTimeout } from "./s6_files.ts";
+import { forgetLogDirs, recordLogDirs } from "./logdirs.ts";
 
 export { SupervisorFatal } from "./takeover.ts";
 
@@ -235,6 +238,8 @@ export class Supervisor {
   #closed = false;
   /** An unfinished line a hosted logger left, for the next one. */
   #partial: Uint8Array | undefined;
+  /** KILLs a `./finish` that outlives `timeout-finish`. */
+  #finishTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(name: string, options: SupervisorOptions) {
     this.name = name;
@@ -396,6 +401,7 @@ export class Supervisor {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#finishTimer);
     for (const retry of this.#statusRetry.values()) clearTimeout(retry);
     for (const unit of this.#units()) {
       this.#endHosting(unit);
@@ -448,7 +454,7 @@ export class Supervisor {
   #fail(error: unknown): void {
     if (this.#closed) return;
     for (const unit of this.#units()) {
-      this.#signal(unit, SIG.TERM);
+      if (unit.pid) this.#signal(unit, this.#downSignal(unit));
       this.#signal(unit, SIG.CONT);
     }
     this.close();
@@ -552,6 +558,7 @@ export class Supervisor {
       ? this.#hostChannel()
       : undefined;
     if (channel) dup.push([LOGHOST_FD, channel[1]]);
+    if (unit.isLog) this.#forgetLogDirs();
     try {
       unit.pid = this.#options.children.start(argv, {
         cwdFd: unit.dirFd,
@@ -564,6 +571,7 @@ export class Supervisor {
         unit.channel = channel[0];
         this.#options.reactor.watch(unit.channel, () => this.#onChannel(unit));
       }
+      if (unit.state === "finish") this.#limitFinish(unit);
     } catch (error) {
       if (channel) { for (const fd of channel) closeFd(fd); }
       // runsv's child would print this and exit 111: report it, then treat
@@ -648,6 +656,11 @@ export class Supervisor {
     this.#partial = undefined;
     unit.host = hosted;
     if (unit.paused) hosted.pause();
+    try {
+      recordLogDirs(this.#serviceFd, hosted.directories());
+    } catch (error) {
+      this.#warn(error instanceof Error ? error.message : String(error));
+    }
   }
 
   #closeChannel(unit: Unit): void {
@@ -669,6 +682,7 @@ export class Supervisor {
 
   /** The unit's process exited with wait status `status` (undefined: adopted, unknown). */
   #onExit(unit: Unit, status: number | undefined): void {
+    if (!unit.isLog) clearTimeout(this.#finishTimer);
     this.#unwatchAdopted(unit);
     if (unit.isLog) this.#endHosting(unit);
     unit.pid = 0;
@@ -728,7 +742,7 @@ export class Supervisor {
 
   async #stopService(unit: Unit): Promise<void> {
     if (unit.pid && !(await this.#custom(unit, "t"))) {
-      this.#signal(unit, SIG.TERM);
+      this.#signal(unit, this.#downSignal(unit));
       unit.gotTerm = true;
       this.#updateStatus(unit);
     }
@@ -740,6 +754,40 @@ export class Supervisor {
     if (unit.want === "exit") {
       this.#signal(unit, SIG.CONT);
       await this.#custom(unit, "x");
+    }
+  }
+
+  /** The unit's `down-signal` (s6), read now so that an edit needs no restart; else TERM. */
+  #downSignal(unit: Unit): number {
+    return downSignal(unit.dirFd, { warn: (text) => this.#warn(text) });
+  }
+
+  /**
+   * With `timeout-finish` (s6), KILL a `./finish` that runs longer; its exit
+   * is then handled as any end of `./finish`. runit waits for it forever.
+   * Under runsvdir -P its process group goes too, as at runsvdir's shutdown.
+   */
+  #limitFinish(unit: Unit): void {
+    clearTimeout(this.#finishTimer);
+    const ms = finishTimeout(this.#serviceFd, { warn: (text) => this.#warn(text) });
+    if (ms === 0) return;
+    const pid = unit.pid;
+    this.#finishTimer = setTimeout(() => {
+      this.#finishTimer = undefined;
+      if (this.#closed || unit.pid !== pid || unit.state !== "finish") return;
+      this.#warn(`./finish still running after ${ms} ms (timeout-finish): sending KILL`);
+      const group = this.#options.newSession ? processGroupOf(pid) : -1;
+      if (group > 1 && group !== processGroupOf(0)) sendSignal(-group, SIG.KILL);
+      this.#signal(unit, SIG.KILL);
+    }, ms);
+  }
+
+  /** A new log/run: the directories recorded for the last one may no longer be its. */
+  #forgetLogDirs(): void {
+    try {
+      forgetLogDirs(this.#serviceFd);
+    } catch (error) {
+      this.#warn(error instanceof Error ? error.message : String(error));
     }
   }
 

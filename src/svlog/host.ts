@@ -27,10 +27,12 @@
  */
 
 import {
+  AT_FDCWD,
   closeFd,
   errorText,
   now,
   readFd,
+  readLinkAt,
   type Received,
   setNonBlocking,
   SysError,
@@ -218,6 +220,25 @@ export class HostedLogger {
   /** Whether the hosting has ended (the directories are closed). */
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /**
+   * The absolute paths of the directories being written, as the kernel
+   * names the descriptors (one removed meanwhile is left out).
+   */
+  directories(): string[] {
+    const paths: string[] = [];
+    for (const dir of this.#dirs) {
+      const held = dir.descriptors();
+      if (!held) continue;
+      try {
+        const path = readLinkAt(AT_FDCWD, `/proc/self/fd/${held.dirFd}`);
+        if (path?.startsWith("/") && !path.endsWith(" (deleted)")) paths.push(path);
+      } catch {
+        // No /proc: nothing to record.
+      }
+    }
+    return paths;
   }
 
   /** A message line (`svlogd: …`) to the logger's standard error. */

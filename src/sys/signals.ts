@@ -23,36 +23,75 @@ const SIG_IGN = 1n;
 /** glibc's struct sigaction is 152 bytes; the handler comes first (x86_64, aarch64). */
 const SIGACTION_SIZE = 256;
 
-/** Linux numbers of Deno's signal names (x86_64 and aarch64 agree). */
-const NUMBERS: Partial<Record<Deno.Signal, number>> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGTRAP: 5,
-  SIGABRT: 6,
-  SIGBUS: 7,
-  SIGFPE: 8,
-  SIGUSR1: 10,
-  SIGSEGV: 11,
-  SIGUSR2: 12,
-  SIGPIPE: 13,
-  SIGALRM: 14,
-  SIGTERM: 15,
-  SIGCHLD: 17,
-  SIGCONT: 18,
-  SIGTSTP: 20,
-  SIGTTIN: 21,
-  SIGTTOU: 22,
-  SIGURG: 23,
-  SIGXCPU: 24,
-  SIGXFSZ: 25,
-  SIGVTALRM: 26,
-  SIGPROF: 27,
-  SIGWINCH: 28,
-  SIGIO: 29,
-  SIGPWR: 30,
-  SIGSYS: 31,
+/**
+ * Linux signal numbers by name without `SIG` (x86_64 and aarch64 agree;
+ * aliases included, as skalibs' table has them).
+ */
+const LINUX_SIGNALS: Readonly<Record<string, number>> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  IOT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  POLL: 29,
+  PWR: 30,
+  SYS: 31,
 };
+/** The highest Linux signal number (SIGRTMAX). */
+const SIGNAL_MAX = 64;
+
+/**
+ * A signal named as s6 reads `down-signal` (skalibs' `sig0_scan`): a name
+ * with or without `SIG`, in any case (`QUIT`, `SIGQUIT`, `sigquit`), or a
+ * number (`3`, `SIG3`). Undefined for anything else, and for numbers
+ * outside 1-64.
+ *
+ * @example
+ * ```ts
+ * import { signalFromText } from "./signals.ts";
+ * signalFromText("SIGQUIT"); // 3
+ * signalFromText("quit"); // 3
+ * signalFromText("9"); // 9
+ * signalFromText("QUITT"); // undefined
+ * ```
+ */
+export function signalFromText(text: string): number | undefined {
+  const plain = (word: string): number | undefined => {
+    if (/^\d+$/.test(word)) {
+      const number = Number(word);
+      return number >= 1 && number <= SIGNAL_MAX ? number : undefined;
+    }
+    return Object.hasOwn(LINUX_SIGNALS, word.toUpperCase())
+      ? LINUX_SIGNALS[word.toUpperCase()]
+      : undefined;
+  };
+  return plain(text) ?? (/^sig/i.test(text) ? plain(text.slice(3)) : undefined);
+}
 
 let ignoredAtStart: readonly number[] | undefined;
 /** Listeners per signal number, through catchSignal. */
@@ -124,7 +163,7 @@ function keepIgnores(signals: readonly number[]): void {
 }
 
 function numberOf(signal: Deno.Signal): number {
-  const number = NUMBERS[signal];
+  const number = LINUX_SIGNALS[signal.slice(3)];
   if (number === undefined) throw new TypeError(`unknown signal ${signal}`);
   return number;
 }

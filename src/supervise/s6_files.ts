@@ -1,0 +1,80 @@
+/**
+ * The two files of s6-supervise's service directory that runsv honours too:
+ * `down-signal` (the signal sent instead of TERM to stop the service) and
+ * `timeout-finish` (how long `./finish` may run before it is KILLed). Both
+ * are read each time they are needed, so an edit takes effect without a
+ * restart; a file that is absent means runit's behaviour, a bad one is
+ * reported (runit-style, through `warn`) and ignored.
+ *
+ * @module
+ */
+
+import { Errno, errnoOf, errorText } from "../sys/errno.ts";
+import { readFileAt } from "../sys/fs.ts";
+import { SIG } from "../sys/process.ts";
+import { signalFromText } from "../sys/signals.ts";
+
+/** What a reader reports with, e.g. `runsv DIR: warning: …`. */
+export interface FileReportOptions {
+  /** Called with the text after `warning: `. */
+  warn: (message: string) => void;
+}
+
+/** setTimeout's longest delay: a longer timeout-finish is, in practice, forever. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
+/** The first line of `name` in `dirFd`, trimmed; undefined when absent or unreadable. */
+function firstLine(dirFd: number, name: string, options: FileReportOptions): string | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileAt(dirFd, name, 64);
+  } catch (error) {
+    const code = errnoOf(error);
+    // ENOENT: the usual case, runit's behaviour; anything else is worth a word.
+    if (code !== Errno.ENOENT) options.warn(`unable to read ${name}: ${errorText(code)}`);
+    return undefined;
+  }
+  return new TextDecoder().decode(bytes).split("\n", 1)[0].trim();
+}
+
+/**
+ * The signal that stops the service in `dirFd`: what its `down-signal`
+ * names (see {@link signalFromText}: `QUIT`, `SIGQUIT`, `3`), else TERM.
+ * Bad content is reported and TERM is sent, as s6-supervise does.
+ *
+ * @example
+ * ```ts ignore
+ * import { downSignal } from "./s6_files.ts";
+ * downSignal(serviceFd, { warn: (text) => console.error(`runsv web: warning: ${text}`) }); // 3
+ * ```
+ */
+export function downSignal(dirFd: number, options: FileReportOptions): number {
+  const text = firstLine(dirFd, "down-signal", options);
+  if (text === undefined) return SIG.TERM;
+  const signal = signalFromText(text);
+  if (signal !== undefined) return signal;
+  options.warn(`invalid down-signal: ${JSON.stringify(text.slice(0, 32))}: sending TERM`);
+  return SIG.TERM;
+}
+
+/**
+ * How long `./finish` of the service in `dirFd` may run, in ms: what its
+ * `timeout-finish` says (decimal digits), 0 for no limit. runit has no such
+ * limit, so absent (unlike s6, whose default is 5000), 0 or bad content
+ * (reported) means waiting forever.
+ *
+ * @example
+ * ```ts ignore
+ * import { finishTimeout } from "./s6_files.ts";
+ * finishTimeout(serviceFd, { warn: console.error }); // 0 unless timeout-finish says otherwise
+ * ```
+ */
+export function finishTimeout(dirFd: number, options: FileReportOptions): number {
+  const text = firstLine(dirFd, "timeout-finish", options);
+  if (text === undefined) return 0;
+  if (!/^\d+$/.test(text)) {
+    options.warn(`invalid timeout-finish: ${JSON.stringify(text.slice(0, 32))}: no time limit`);
+    return 0;
+  }
+  return Math.min(Number(text), LONGEST_TIMER_MS);
+}
