@@ -24,16 +24,22 @@ import {
   commandActs,
   commandProgress,
   needsSending,
+  ReadyWait,
   runCheckScript,
   waitLoop,
 } from "./src/supervise/command.ts";
-import { type ServiceInfo, serviceInfo } from "./src/supervise/info.ts";
+import {
+  type Readiness,
+  readReadiness,
+  type ServiceInfo,
+  serviceInfo,
+} from "./src/supervise/info.ts";
 import type { ServiceStatus } from "./src/supervise/status.ts";
 import { closeFd, Errno, errnoOf, now } from "./src/sys/mod.ts";
 
 export type { Command } from "./src/supervise/command.ts";
 export type { RunState } from "./src/supervise/status.ts";
-export type { ServiceInfo } from "./src/supervise/info.ts";
+export type { NotifyKind, ServiceInfo } from "./src/supervise/info.ts";
 export { decodeStatus, encodeStatus, type ServiceStatus } from "./src/supervise/status.ts";
 
 /** No supervisor (runsv) is running for this directory. */
@@ -200,9 +206,11 @@ export interface ControlOptions {
  * already wants that); with `timeout`, wait until it has taken effect by
  * sv's rules and resolve with the new status. A restart is done when the
  * service has started again after the command was sent, and, for `up` and
- * the restarts, when the service's `./check` exits 0. Rejects with
- * {@link NotSupervisedError}, {@link ServiceError}, {@link TimeoutError}, or
- * the reason of an aborted `signal`. After `exit`, resolves with the last
+ * the restarts, when the service is ready (if it declares readiness: a
+ * `notification-fd` or `notify-socket` file) and its `./check` exits 0.
+ * Rejects with {@link NotSupervisedError}, {@link ServiceError} (also
+ * `DIR: down before ready` when the service went down before it was ready),
+ * {@link TimeoutError}, or the reason of an aborted `signal`. After `exit`, resolves with the last
  * status seen before runsv went away.
  *
  * @example
@@ -239,17 +247,23 @@ export async function control(
     closeFd(dirFd);
   }
   if (options.timeout === undefined) return last;
+  const readyWait = new ReadyWait();
   await waitLoop([target], async (_, { tnow, late }) => {
     const dirFd = openDir(target);
     try {
       const probe = probeStatus(dirFd);
       if (probe.kind === "not-running" && acts === "x") return true;
+      let readiness: Readiness | undefined;
       last = infoOf(target, dirFd, statusIn(target, probe), tnow.sec);
       const progress = await commandProgress(acts, probe, {
         sent,
         check: async () => (await runCheckScript(dirFd, { service: target })).passed,
+        ready: (status) => readyWait.step(status, readiness = readReadiness(dirFd, status)),
       });
+      // What the wait saw ready (read after `last`) is what the caller gets.
+      if (progress === "done" && readiness) last = { ...last, ...readiness };
       if (progress === "done") return true;
+      if (progress === "unready") throw new ServiceError(`${target}: down before ready`);
       if (late) throw new TimeoutError(target, command, { status: last });
       return false;
     } finally {

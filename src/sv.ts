@@ -30,9 +30,11 @@ import {
   needsSending,
   type Plan,
   planCommand,
+  ReadyWait,
   runCheckScript,
   waitLoop,
 } from "./supervise/command.ts";
+import { readReadiness } from "./supervise/info.ts";
 import type { ServiceStatus } from "./supervise/status.ts";
 
 /** The services directory when SVDIR is not set (upstream runit's default). */
@@ -60,7 +62,9 @@ export function servicePath(name: string, svdir: string): string {
 /**
  * Format one status the way sv prints it, e.g.
  * `run: web: (pid 123) 5s, normally down`. Returns the text and whether a
- * process runs (sv's 1) or not (2).
+ * process runs (sv's 1) or not (2). `ready` is given only for a service that
+ * declares readiness: while `./run` runs, `, ready` or `, not ready` then
+ * follows the uptime (runit's output for every other service is unchanged).
  *
  * @example
  * ```ts
@@ -73,12 +77,15 @@ export function servicePath(name: string, svdir: string): string {
 export function formatStatus(
   name: string,
   status: ServiceStatus,
-  options: { now: number; normallyUp: boolean },
+  options: { now: number; normallyUp: boolean; ready?: boolean },
 ): { text: string; running: boolean } {
   const { pid } = status;
   let text = `${status.state}: ${name}: `;
   if (status.state !== "down") text += `(pid ${pid}) `;
   text += `${Math.max(0, options.now - status.sec)}s`;
+  if (options.ready !== undefined && pid && status.state === "run") {
+    text += options.ready ? ", ready" : ", not ready";
+  }
   if (pid && !options.normallyUp) text += ", normally down";
   if (!pid && options.normallyUp) text += ", normally up";
   if (pid && status.paused) text += ", paused";
@@ -115,6 +122,8 @@ class Sv {
   out = "";
   /** With `--json`: its module; output lines are then JSON objects. */
   readonly json: Json | undefined;
+  /** Each waited-for service's readiness across the wait's passes. */
+  readonly readyWaits = new Map<string, ReadyWait>();
 
   constructor(options: { lsb: boolean; svdir: string; plan: Plan; json?: Json }) {
     this.lsb = options.lsb;
@@ -175,7 +184,12 @@ class Sv {
       writeErr(`warning: unable to stat ${this.service}/down: ${errorText(errnoOf(error))}\n`);
       return 0;
     }
-    const { text, running } = formatStatus(name, status, { now: this.tnow.sec, normallyUp });
+    const { notify, ready } = readReadiness(dirFd, status);
+    const { text, running } = formatStatus(name, status, {
+      now: this.tnow.sec,
+      normallyUp,
+      ready: notify === null ? undefined : ready !== null,
+    });
     this.out += text;
     return running ? 1 : 2;
   }
@@ -253,6 +267,8 @@ class Sv {
   /** check(): true when done (and reported) or given up, false while pending. */
   async check(dirFd: number, acts: string): Promise<boolean> {
     const probe = this.getStatus(dirFd);
+    let readyWait = this.readyWaits.get(this.service);
+    if (readyWait === undefined) this.readyWaits.set(this.service, readyWait = new ReadyWait());
     const progress = await commandProgress(acts, probe, {
       sent: this.start,
       check: async () => {
@@ -260,8 +276,13 @@ class Sv {
         if (warning !== undefined) writeErr(`warning: ${warning}\n`);
         return passed;
       },
+      ready: (status) => readyWait.step(status, readReadiness(dirFd, status)),
     });
     if (progress === "pending") return false;
+    if (progress === "unready") {
+      this.fail("down before ready");
+      return true;
+    }
     if (progress === "done" && probe.kind === "status" && this.json) {
       this.reportJson(dirFd, "ok");
     } else if (progress === "done" && probe.kind === "status") {

@@ -28,8 +28,12 @@ export interface StatusObject {
   paused?: boolean;
   gotTerm?: boolean;
   normallyUp?: boolean;
-  /** Readiness is not tracked yet: always null. */
-  ready?: null;
+  /** How the service declares readiness (`fd`: notification-fd, `socket`: notify-socket), or null. */
+  notify?: "fd" | "socket" | null;
+  /** ISO time the running service became ready; null while it is not, or does not declare it. */
+  ready?: string | null;
+  /** The last `STATUS=` text a notify-socket service sent, or null. */
+  statusText?: string | null;
   /** The log service's fields, or null when the service has no `log/`. */
   log?: StatusObject | null;
   /** For `check`: `ok`, or `timeout` when the wait ended first. */
@@ -114,7 +118,9 @@ function oneObject(
       paused: info.paused,
       gotTerm: info.gotTerm,
       normallyUp: info.normallyUp,
-      ready: null,
+      notify: info.notify,
+      ready: info.ready?.toISOString() ?? null,
+      statusText: info.statusText,
     },
     errors: 0,
   };

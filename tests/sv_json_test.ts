@@ -29,7 +29,9 @@ const FIELDS = [
   "paused",
   "gotTerm",
   "normallyUp",
+  "notify",
   "ready",
+  "statusText",
 ];
 
 /** Drop the fields that move between two reads (seconds). */
@@ -95,7 +97,9 @@ Deno.test("sv status --json: one line per service, the fields of mod.ts's readSt
     paused: from.paused,
     gotTerm: from.gotTerm,
     normallyUp: from.normallyUp,
+    notify: null,
     ready: null,
+    statusText: null,
   });
   assertEquals(steady(w), { ...expected(info, "web"), log: expected(info.log!, "web/log") });
   assertEquals(w.pid, pidOf(web));

@@ -1,7 +1,8 @@
 /**
  * What an sv command means and when it is done: the command table, the
- * "taken effect" rules, the `./check` rule and the wait loop. The single home
- * of these semantics; `sv` and the library's `control` both use it.
+ * "taken effect" rules, the readiness and `./check` rules and the wait loop.
+ * The single home of these semantics; `sv` and the library's `control` both
+ * use it.
  *
  * @module
  */
@@ -279,14 +280,59 @@ export async function runCheckScript(
   }
 }
 
-/** Where a command stands: done, not yet, or given up (no supervisor, unreadable status). */
-export type Progress = "done" | "pending" | "failed";
+/**
+ * Where a command stands: done, not yet, given up (no supervisor, unreadable
+ * status), or `unready`: the service went down before it declared itself ready.
+ */
+export type Progress = "done" | "pending" | "failed" | "unready";
+
+/** Where a service's readiness stands while a command waits for it. */
+export type ReadyProgress = "ready" | "pending" | "unready";
+
+/**
+ * Follows one service's readiness across a wait's passes. A service that
+ * declares readiness is waited for until its `./run` is ready; one that
+ * went down (or was restarted) after it had been seen running and not ready
+ * is `unready`, even when it has started again since (the status time says
+ * so when a pass missed the down state).
+ *
+ * @example
+ * ```ts
+ * import { ReadyWait } from "./command.ts";
+ * const wait = new ReadyWait();
+ * const status = {
+ *   sec: 100, nsec: 0, pid: 7, paused: false, want: "up", gotTerm: false, state: "run",
+ * } as const;
+ * wait.step(status, { notify: "fd", ready: null }); // "pending"
+ * wait.step({ ...status, sec: 101 }, { notify: "fd", ready: null }); // "unready"
+ * ```
+ */
+export class ReadyWait {
+  /** The `./run` seen running and not ready: its status time. */
+  #seen: Timestamp | undefined;
+
+  /** Where readiness stands, given the status and what info.ts's readReadiness read. */
+  step(status: ServiceStatus, readiness: { notify: unknown; ready: unknown }): ReadyProgress {
+    if (readiness.notify === null) return "ready";
+    const running = status.state === "run" && status.pid !== 0;
+    if (running && readiness.ready !== null) return "ready";
+    const seen = this.#seen;
+    if (seen === undefined) {
+      if (running) this.#seen = { sec: status.sec, nsec: status.nsec };
+      return "pending";
+    }
+    const same = running && status.sec === seen.sec && status.nsec === seen.nsec;
+    return same ? "pending" : "unready";
+  }
+}
 
 /**
  * sv's check(): whether every character of `acts` has taken effect for the
  * service whose status is `probe`. `C` (the check command) stands for `d`
- * when the service is wanted down, else `u`. `check` runs `./check` when
- * {@link checkScriptApplies}; `x` is done once no supervisor answers.
+ * when the service is wanted down, else `u`. Where {@link checkScriptApplies},
+ * the service must also be ready (`ready`, when given: see
+ * {@link ReadyWait}) and `check` (which runs `./check`) must pass; `x` is
+ * done once no supervisor answers.
  *
  * @example
  * ```ts
@@ -300,7 +346,11 @@ export type Progress = "done" | "pending" | "failed";
 export async function commandProgress(
   acts: string,
   probe: Probe,
-  options: { sent: Timestamp; check: () => Promise<boolean> },
+  options: {
+    sent: Timestamp;
+    check: () => Promise<boolean>;
+    ready?: (status: ServiceStatus) => ReadyProgress;
+  },
 ): Promise<Progress> {
   if (probe.kind === "error") return "failed";
   if (probe.kind === "not-running") return acts[0] === "x" ? "done" : "failed";
@@ -308,7 +358,10 @@ export async function commandProgress(
   for (const act of acts) {
     const c = act === "C" ? (status.want === "down" ? "d" : "u") : act;
     if (!tookEffect(c, status, options)) return "pending";
-    if (checkScriptApplies(c, status) && !(await options.check())) return "pending";
+    if (!checkScriptApplies(c, status)) continue;
+    const ready = options.ready?.(status) ?? "ready";
+    if (ready !== "ready") return ready;
+    if (!(await options.check())) return "pending";
   }
   return "done";
 }

@@ -1,13 +1,106 @@
 /**
  * The status of a service as an object: the one mapping from the 20-byte
  * status (and the `down` file) to named fields, shared by the library's
- * `readStatus` and `sv status --json`.
+ * `readStatus` and `sv status --json`; and the one reading of readiness
+ * (`notification-fd`, `notify-socket`, `supervise/ready`), shared by those
+ * and by sv's status line and its waits.
  *
  * @module
  */
 
 import { isNormallyUp } from "./client.ts";
-import type { RunState, ServiceStatus } from "./status.ts";
+import { readFileAt, statAt } from "../sys/fs.ts";
+import { decodeTai64n, type RunState, type ServiceStatus, TAI64N_SIZE } from "./status.ts";
+
+/**
+ * How a service declares readiness: `fd`, s6's `notification-fd` file (a
+ * newline on that descriptor), or `socket`, an empty `notify-socket` file
+ * (systemd's `READY=1` on `$NOTIFY_SOCKET`). `notification-fd` wins when
+ * both exist.
+ */
+export type NotifyKind = "fd" | "socket";
+
+/** Where the supervisor records readiness: the TAI64N label of the moment it was seen. */
+export const READY_FILE = "supervise/ready";
+/** Where the supervisor keeps the last `STATUS=` text a `notify-socket` service sent. */
+export const STATUS_TEXT_FILE = "supervise/status-text";
+/** The most of a `STATUS=` text that is kept. */
+export const STATUS_TEXT_MAX = 4096;
+
+/** What a service says about its readiness. */
+export interface Readiness {
+  /** How it declares readiness; null when it does not. */
+  notify: NotifyKind | null;
+  /** When the running `./run` became ready; null when it has not (or does not declare it). */
+  ready: Date | null;
+  /** The last `STATUS=` text its `./run` sent (`notify-socket`), null when none. */
+  statusText: string | null;
+}
+
+/**
+ * How the service in `dirFd` declares readiness, or null. A declaration
+ * that cannot be checked (no permission) counts as none.
+ *
+ * @example
+ * ```ts ignore
+ * import { notifyKind } from "./info.ts";
+ * import { openServiceDir } from "./client.ts";
+ * notifyKind(openServiceDir("/etc/service/web")); // "fd", "socket" or null
+ * ```
+ */
+export function notifyKind(dirFd: number): NotifyKind | null {
+  try {
+    if (statAt(dirFd, "notification-fd") !== undefined) return "fd";
+    if (statAt(dirFd, "notify-socket") !== undefined) return "socket";
+  } catch {
+    // Unreadable: as if absent.
+  }
+  return null;
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * The readiness of the service in `dirFd` whose status is `status`. It is
+ * ready when it declares readiness, `./run` runs, and `supervise/ready`
+ * holds a moment no earlier than the status's (the start of this `./run`):
+ * a file left from an earlier run, or by a supervisor that did not clear it,
+ * does not count.
+ *
+ * @example
+ * ```ts ignore
+ * import { readReadiness } from "./info.ts";
+ * import { openServiceDir, probeStatus } from "./client.ts";
+ * const dirFd = openServiceDir("/etc/service/web");
+ * const probe = probeStatus(dirFd);
+ * if (probe.kind === "status") readReadiness(dirFd, probe.status).ready;
+ * ```
+ */
+export function readReadiness(dirFd: number, status: ServiceStatus): Readiness {
+  const notify = notifyKind(dirFd);
+  if (notify === null) return { notify, ready: null, statusText: null };
+  let ready: Date | null = null;
+  if (status.state === "run" && status.pid !== 0) {
+    const stamp = readSmall(dirFd, READY_FILE, TAI64N_SIZE + 1);
+    if (stamp?.length === TAI64N_SIZE) {
+      const { sec, nsec } = decodeTai64n(stamp);
+      if (sec > status.sec || (sec === status.sec && nsec >= status.nsec)) {
+        ready = new Date(sec * 1000 + Math.floor(nsec / 1e6));
+      }
+    }
+  }
+  const text = notify === "socket" ? readSmall(dirFd, STATUS_TEXT_FILE, STATUS_TEXT_MAX) : null;
+  return { notify, ready, statusText: text ? decoder.decode(text) : null };
+}
+
+/** A small file's bytes, or null when it cannot be read. */
+function readSmall(dirFd: number, path: string, limit: number): Uint8Array | null {
+  try {
+    return readFileAt(dirFd, path, limit);
+  } catch {
+    return null;
+  }
+}
 
 /** The status of one supervised service (or of its log service). */
 export interface ServiceInfo {
@@ -29,6 +122,12 @@ export interface ServiceInfo {
   gotTerm: boolean;
   /** False when a `down` file makes the service start only on request. */
   normallyUp: boolean;
+  /** How the service declares readiness (`fd`: notification-fd, `socket`: notify-socket), or null. */
+  notify: NotifyKind | null;
+  /** When the running service became ready; null while it is not (or does not declare it). */
+  ready: Date | null;
+  /** The last `STATUS=` text a `notify-socket` service sent, or null. */
+  statusText: string | null;
   /** The log service, when `log/` exists and is supervised. */
   log?: ServiceInfo;
 }
@@ -65,5 +164,6 @@ export function serviceInfo(
     want: status.want,
     gotTerm: status.gotTerm,
     normallyUp: isNormallyUp(dirFd),
+    ...readReadiness(dirFd, status),
   };
 }

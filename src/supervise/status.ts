@@ -48,6 +48,43 @@ export const TAI64_EPOCH: bigint = (1n << 62n) + 10n;
 
 const STATES: readonly RunState[] = ["down", "run", "finish"];
 
+/** The size of a TAI64N label: 8 bytes of TAI64 seconds, 4 of nanoseconds. */
+export const TAI64N_SIZE = 12;
+
+/**
+ * A moment as a 12-byte TAI64N label (big-endian), as the first 12 bytes of
+ * `supervise/status` hold it and as `supervise/ready` holds it alone.
+ *
+ * @example
+ * ```ts
+ * import { encodeTai64n } from "./status.ts";
+ * encodeTai64n({ sec: 1700000000, nsec: 5 }).length; // 12
+ * ```
+ */
+export function encodeTai64n(stamp: { sec: number; nsec: number }): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(TAI64N_SIZE);
+  const view = new DataView(bytes.buffer);
+  view.setBigUint64(0, TAI64_EPOCH + BigInt(stamp.sec), false);
+  view.setUint32(8, stamp.nsec, false);
+  return bytes;
+}
+
+/**
+ * The Unix seconds and nanoseconds of a 12-byte TAI64N label; throws
+ * RangeError on any other length.
+ *
+ * @example
+ * ```ts
+ * import { decodeTai64n, encodeTai64n } from "./status.ts";
+ * decodeTai64n(encodeTai64n({ sec: 1700000000, nsec: 5 })); // { sec: 1700000000, nsec: 5 }
+ * ```
+ */
+export function decodeTai64n(bytes: Uint8Array): { sec: number; nsec: number } {
+  if (bytes.length !== TAI64N_SIZE) throw new RangeError("bad format");
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { sec: Number(view.getBigUint64(0, false) - TAI64_EPOCH), nsec: view.getUint32(8, false) };
+}
+
 /**
  * Encode a status as runit's 20 bytes.
  *
@@ -63,8 +100,7 @@ const STATES: readonly RunState[] = ["down", "run", "finish"];
 export function encodeStatus(status: ServiceStatus): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(STATUS_SIZE);
   const view = new DataView(bytes.buffer);
-  view.setBigUint64(0, TAI64_EPOCH + BigInt(status.sec), false);
-  view.setUint32(8, status.nsec, false);
+  bytes.set(encodeTai64n(status));
   view.setUint32(12, status.pid, true);
   bytes[16] = status.paused ? 1 : 0;
   bytes[17] = status.want === "up" ? 0x75 : 0x64;
@@ -89,8 +125,7 @@ export function decodeStatus(bytes: Uint8Array): ServiceStatus {
   if (bytes.length !== STATUS_SIZE) throw new RangeError("bad format");
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
-    sec: Number(view.getBigUint64(0, false) - TAI64_EPOCH),
-    nsec: view.getUint32(8, false),
+    ...decodeTai64n(bytes.subarray(0, TAI64N_SIZE)),
     pid: view.getUint32(12, true),
     paused: bytes[16] !== 0,
     want: bytes[17] === 0x75 ? "up" : "down",

@@ -50,6 +50,7 @@ import { findAdoptable } from "./adopt.ts";
 import { LOGHOST_ENV, LOGHOST_FD } from "../svlog/handover.ts";
 import { downSignal, finishTimeout } from "./s6_files.ts";
 import { forgetLogDirs, recordLogDirs } from "./logdirs.ts";
+import { NOTIFY_SOCKET_ENV, UnitReadiness } from "./readiness.ts";
 
 export { SupervisorFatal } from "./takeover.ts";
 
@@ -106,6 +107,8 @@ interface Unit {
   pidFd: number;
   /** The last exit was an adopted process's: its wait status is unknown. */
   exitUnknown: boolean;
+  /** Readiness notification (see readiness.ts), once the unit's directory is held. */
+  readiness: UnitReadiness | undefined;
 }
 
 /**
@@ -191,18 +194,26 @@ function newUnit(isLog: boolean): Unit {
     host: undefined,
     pidFd: -1,
     exitUnknown: false,
+    readiness: undefined,
   };
 }
 
 /** One for every channel of the process: each message is handled before the next read. */
 const channelBuffer = new Uint8Array(4096);
 
-/** The environment without a host channel's name (a service must not think it has one). */
-function environmentFor(channel: boolean): string[] | undefined {
+/**
+ * The environment without a host channel's name (a service must not think it
+ * has one), with `notify` (`NOTIFY_SOCKET=…`) in place of an inherited one.
+ */
+function environmentFor(channel: boolean, notify?: string): string[] | undefined {
   const inherited = Deno.env.get(LOGHOST_ENV) !== undefined;
-  if (!channel && !inherited) return undefined;
-  const env = currentEnvironment().filter((entry) => !entry.startsWith(`${LOGHOST_ENV}=`));
+  if (!channel && !inherited && notify === undefined) return undefined;
+  const replaced = notify === undefined ? undefined : `${NOTIFY_SOCKET_ENV}=`;
+  const env = currentEnvironment().filter((entry) =>
+    !entry.startsWith(`${LOGHOST_ENV}=`) && !(replaced && entry.startsWith(replaced))
+  );
   if (channel) env.push(`${LOGHOST_ENV}=${LOGHOST_FD}`);
+  if (notify !== undefined) env.push(notify);
   return env;
 }
 
@@ -303,7 +314,20 @@ export class Supervisor {
     if (this.#main.pidFd >= 0 || (this.#log?.pidFd ?? -1) >= 0) this.#reattachLogPipe();
     for (const unit of this.#units()) {
       if (unit.pidFd >= 0) this.#watchAdopted(unit);
+      this.#attachReadiness(unit);
     }
+  }
+
+  /** Readiness for a held unit: an adopted `./run` keeps its `supervise/ready`, else it goes. */
+  #attachReadiness(unit: Unit): void {
+    unit.readiness = new UnitReadiness(this.#serviceFd, {
+      unitFd: unit.dirFd,
+      prefix: unit.prefix,
+      reactor: this.#options.reactor,
+      warn: (message) => this.#warn(message),
+    });
+    if (unit.pidFd >= 0 && unit.state === "run") unit.readiness.adopted(unit.pid);
+    else unit.readiness.reset();
   }
 
   /**
@@ -407,6 +431,7 @@ export class Supervisor {
       this.#endHosting(unit);
       this.#unwatchAdopted(unit);
       if (unit.timer !== undefined) clearTimeout(unit.timer);
+      unit.readiness?.close();
       if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
       for (const fd of [unit.controlFd, unit.okFd, unit.lockFd]) closeFd(fd);
       if (unit.isLog) closeFd(unit.dirFd);
@@ -559,13 +584,19 @@ export class Supervisor {
       : undefined;
     if (channel) dup.push([LOGHOST_FD, channel[1]]);
     if (unit.isLog) this.#forgetLogDirs();
+    // ./run (not ./finish) gets what its readiness notification needs.
+    const ready = argv[0] === "./run"
+      ? unit.readiness?.beforeRun([0, 1, 2, ...dup.map(([target]) => target)])
+      : undefined;
+    if (ready?.dup) dup.push(ready.dup);
     try {
       unit.pid = this.#options.children.start(argv, {
         cwdFd: unit.dirFd,
         dup,
-        env: environmentFor(channel !== undefined),
+        env: environmentFor(channel !== undefined, ready?.env),
         newSession: this.#options.newSession,
       }, (status) => this.#schedule(() => this.#onExit(unit, status)));
+      if (ready) unit.readiness?.started(unit.pid);
       if (channel) {
         closeFd(channel[1]);
         unit.channel = channel[0];
@@ -573,6 +604,7 @@ export class Supervisor {
       }
       if (unit.state === "finish") this.#limitFinish(unit);
     } catch (error) {
+      if (ready) unit.readiness?.started(0);
       if (channel) { for (const fd of channel) closeFd(fd); }
       // runsv's child would print this and exit 111: report it, then treat
       // it as that exit (finish gets "111 0", then the one-second pause).
@@ -684,6 +716,7 @@ export class Supervisor {
   #onExit(unit: Unit, status: number | undefined): void {
     if (!unit.isLog) clearTimeout(this.#finishTimer);
     this.#unwatchAdopted(unit);
+    unit.readiness?.ended();
     if (unit.isLog) this.#endHosting(unit);
     unit.pid = 0;
     unit.wstat = status ?? 0;

@@ -31,6 +31,26 @@ function bootTime(): number | undefined {
 }
 
 /**
+ * The real uid of process `pid` (`self` for this one), from
+ * /proc/PID/status, or undefined when there is no such process.
+ *
+ * @example
+ * ```ts
+ * import { processUid } from "./procfs.ts";
+ * processUid("self"); // this process's real uid
+ * ```
+ */
+export function processUid(pid: number | "self"): number | undefined {
+  try {
+    const text = decoder.decode(readFileAt(AT_FDCWD, `/proc/${pid}/status`, 1 << 14));
+    const match = /^Uid:\s+(\d+)/m.exec(text);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * When the live process `pid` started (wall clock, to the kernel's 10 ms
  * tick; the boot time it counts from is whole seconds, so it is exact to a
  * second), or undefined when there is no such process or it is a zombie.

@@ -1,7 +1,8 @@
 /**
  * Sockets: UDP datagrams to an IPv4 address (svlogd's `u` and `U`
- * forwarding), and unix socket pairs that carry descriptors (a hosted
- * logger's handover).
+ * forwarding), unix socket pairs that carry descriptors (a hosted
+ * logger's handover), and abstract unix datagram sockets (a service's
+ * `NOTIFY_SOCKET`).
  *
  * @module
  */
@@ -69,6 +70,45 @@ const MSG_CMSG_CLOEXEC = 0x40000000;
 const MAX_FDS = 64;
 /** CMSG_SPACE of MAX_FDS ints, then of a struct ucred (16-byte headers, data aligned to 8). */
 const CONTROL_SIZE = 16 + MAX_FDS * 4 + 16 + 16;
+
+/** The longest abstract name: sun_path (108 bytes) less its leading NUL. */
+const ABSTRACT_NAME_MAX = 107;
+
+/**
+ * A non-blocking, close-on-exec unix datagram socket bound to the abstract
+ * address `name` (`@name` in systemd's notation: no file, gone with the
+ * socket), with the sender's credentials attached to every datagram (see
+ * {@link passCredentials}). Read it with {@link receiveWithFds}. Throws
+ * {@link SysError} "bind NAME" (EADDRINUSE when another socket holds it).
+ *
+ * @example
+ * ```ts
+ * import { closeFd } from "./fs.ts";
+ * import { abstractDatagramSocket } from "./socket.ts";
+ * const fd = abstractDatagramSocket(`runit/example-${Deno.pid}`);
+ * closeFd(fd);
+ * ```
+ */
+export function abstractDatagramSocket(name: string): number {
+  const path = new TextEncoder().encode(name);
+  if (path.length > ABSTRACT_NAME_MAX) throw new SysError(`bind @${name}`, Errno.ENAMETOOLONG);
+  const fd = libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd === -1) throw new SysError("create unix datagram socket", errno());
+  // struct sockaddr_un: the family, then a NUL and the name (no terminator).
+  const sockaddr = new Uint8Array(3 + path.length);
+  sockaddr[0] = AF_UNIX;
+  sockaddr.set(path, 3);
+  try {
+    if (libc().bind(fd, sockaddr, sockaddr.length) === -1) {
+      throw new SysError(`bind @${name}`, errno());
+    }
+    passCredentials(fd);
+  } catch (error) {
+    libc().close(fd);
+    throw error;
+  }
+  return fd;
+}
 
 /** The socket types that {@link socketType} reports. */
 export const SOCK = { STREAM: 1, DGRAM: 2, SEQPACKET: SOCK_SEQPACKET } as const;
