@@ -20,6 +20,7 @@ import {
   testUnless,
   waitRunning,
   waitUntil,
+  within,
 } from "./helpers.ts";
 import { control, readStatus, ServiceError } from "../mod.ts";
 import { decodeStatus, decodeTai64n, encodeStatus, encodeTai64n } from "../src/supervise/status.ts";
@@ -251,6 +252,45 @@ testUnless(
     assertOk(!exists(`${dir}/supervise/ready`));
   },
 );
+
+testUnless(
+  "under Debian's runsv, which records no readiness, our sv does not wait for it",
+  hasDebianRunit() ? undefined : "Debian's runit is not installed",
+  async () => {
+    await using sb = await Sandbox.create();
+    const dir = await fdService(sb, "web", "exec sleep 100");
+    const runsv = sb.start("/usr/bin/runsv", [dir]);
+    await waitUntil(() => readText(`${dir}/supervise/stat`) !== "", { what: "supervised" });
+    const started = Date.now();
+    const up = await sv(sb, ["-w", "5", "start", "web"]);
+    assertMatch(up.stdout, /^ok: run: web: \(pid \d+\) \d+s, normally down\n$/);
+    assertEquals(up.code, 0);
+    assertOk(Date.now() - started < 4000, "sv did not wait for the timeout");
+    const ours = await sv(sb, ["status", "web"]);
+    const theirs = await sv(sb, ["status", "web"], "/usr/bin/sv");
+    assertEquals(normalizeStatus(ours.stdout), normalizeStatus(theirs.stdout));
+    assertEquals(JSON.parse((await sv(sb, ["status", "--json", "web"])).stdout).notify, null);
+    // A notify file our runsv left for an earlier pid changes nothing.
+    await Deno.writeTextFile(`${dir}/supervise/notify`, "1\n");
+    assertEquals(readStatus(dir).notify, null);
+    await sv(sb, ["-w", "5", "down", "web"], "/usr/bin/sv");
+    Deno.kill(runsv.pid, "SIGTERM");
+  },
+);
+
+Deno.test("an unusable notification-fd is reported, and nothing waits for it", async () => {
+  await using sb = await Sandbox.create();
+  const dir = await fdService(sb, "web", "exec sleep 100");
+  await Deno.writeTextFile(`${dir}/notification-fd`, "2\n");
+  const runsv = await supervise(sb, dir);
+  const up = await sv(sb, ["-w", "5", "start", "web"]);
+  assertMatch(up.stdout, /^ok: run: web: \(pid \d+\) \d+s, normally down\n$/);
+  assertEquals(readStatus(dir).notify, null);
+  await sv(sb, ["-w", "5", "down", "web"]);
+  Deno.kill(runsv.pid, "SIGTERM");
+  const { stderr } = await within(runsv.done, { what: "runsv to exit" });
+  assertEquals(stderr, `runsv ${dir}: warning: invalid notification-fd: "2"\n`);
+});
 
 Deno.test("adoption keeps supervise/ready: the adopted service was ready", async () => {
   await using sb = await Sandbox.create();

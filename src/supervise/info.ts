@@ -22,6 +22,13 @@ export type NotifyKind = "fd" | "socket";
 
 /** Where the supervisor records readiness: the TAI64N label of the moment it was seen. */
 export const READY_FILE = "supervise/ready";
+/**
+ * Where the supervisor says which `./run` it watches for readiness: that
+ * run's pid, in decimal, written before the status names it. A supervisor
+ * that does not track readiness (Debian's runsv) never writes it, so a pid
+ * that is not the status's means nobody will record readiness for this run.
+ */
+export const NOTIFY_FILE = "supervise/notify";
 /** Where the supervisor keeps the last `STATUS=` text a `notify-socket` service sent. */
 export const STATUS_TEXT_FILE = "supervise/status-text";
 /** The most of a `STATUS=` text that is kept. */
@@ -65,7 +72,10 @@ const decoder = new TextDecoder();
  * ready when it declares readiness, `./run` runs, and `supervise/ready`
  * holds a moment no earlier than the status's (the start of this `./run`):
  * a file left from an earlier run, or by a supervisor that did not clear it,
- * does not count.
+ * does not count. While `./run` runs, a declaration counts only when its
+ * supervisor tracks it (`supervise/notify` names the running pid): under
+ * Debian's runsv, or with an unusable `notification-fd`, `notify` is null,
+ * so nothing waits for a readiness nobody will record.
  *
  * @example
  * ```ts ignore
@@ -81,6 +91,10 @@ export function readReadiness(dirFd: number, status: ServiceStatus): Readiness {
   if (notify === null) return { notify, ready: null, statusText: null };
   let ready: Date | null = null;
   if (status.state === "run" && status.pid !== 0) {
+    const watched = readSmall(dirFd, NOTIFY_FILE, 16);
+    if (watched === null || Number(decoder.decode(watched).trim()) !== status.pid) {
+      return { notify: null, ready: null, statusText: null };
+    }
     const stamp = readSmall(dirFd, READY_FILE, TAI64N_SIZE + 1);
     if (stamp?.length === TAI64N_SIZE) {
       const { sec, nsec } = decodeTai64n(stamp);

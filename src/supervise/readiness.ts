@@ -18,8 +18,11 @@
  *
  * The moment readiness is seen is written to `supervise/ready` (12 bytes of
  * TAI64N, `ready.new` then rename), which is removed when `./run` exits and
- * before a new `./run` starts. runit's `status`, `stat` and `pid` files are
- * not touched. Everything is read through the one reactor.
+ * before a new `./run` starts. `supervise/notify` names the pid of the
+ * `./run` being watched (written before the status names that pid), so that
+ * readers can tell a run nobody watches (Debian's runsv, an unusable
+ * declaration) from one not ready yet. runit's `status`, `stat` and `pid`
+ * files are not touched. Everything is read through the one reactor.
  *
  * @module
  */
@@ -42,7 +45,7 @@ import {
 import { abstractDatagramSocket } from "../sys/socket.ts";
 import type { Reactor } from "../reactor/mod.ts";
 import { encodeTai64n } from "./status.ts";
-import { notifyKind, READY_FILE, STATUS_TEXT_FILE, STATUS_TEXT_MAX } from "./info.ts";
+import { NOTIFY_FILE, notifyKind, READY_FILE, STATUS_TEXT_FILE, STATUS_TEXT_MAX } from "./info.ts";
 
 /** The environment variable that names the notify socket (systemd's). */
 export const NOTIFY_SOCKET_ENV = "NOTIFY_SOCKET";
@@ -105,6 +108,8 @@ export class UnitReadiness {
   /** The running `./run`, 0 when none. */
   #pid = 0;
   #ready = false;
+  /** beforeRun gave `./run` a way to notify. */
+  #offered = false;
 
   constructor(serviceFd: number, options: ReadinessOptions) {
     this.#serviceFd = serviceFd;
@@ -120,6 +125,12 @@ export class UnitReadiness {
   beforeRun(used: readonly number[]): RunReadiness {
     this.reset();
     this.#remove(STATUS_TEXT_FILE);
+    const given = this.#offer(used);
+    this.#offered = given.dup !== undefined || given.env !== undefined;
+    return given;
+  }
+
+  #offer(used: readonly number[]): RunReadiness {
     const kind = notifyKind(this.#options.unitFd);
     if (kind === "fd") return this.#pipeFor(used);
     if (kind === "socket") {
@@ -135,6 +146,7 @@ export class UnitReadiness {
     this.#childEnd = -1;
     this.#pid = pid;
     if (pid === 0) return this.#closePipe();
+    if (this.#offered) this.#watching(pid);
     const fd = this.#pipe;
     if (fd >= 0) this.#options.reactor.watch(fd, () => this.#onPipe(fd));
   }
@@ -148,7 +160,11 @@ export class UnitReadiness {
   adopted(pid: number): void {
     this.#pid = pid;
     this.#ready = statAt(this.#serviceFd, this.#path(READY_FILE)) !== undefined;
-    if (notifyKind(this.#options.unitFd) === "socket") this.#bind();
+    const kind = notifyKind(this.#options.unitFd);
+    // A lost pipe can no longer say ready: nobody watches that run any more.
+    const watched = kind === "socket" ? this.#bind() !== undefined : kind === "fd" && this.#ready;
+    if (watched) this.#watching(pid);
+    else this.#remove(NOTIFY_FILE);
   }
 
   /** Nothing runs (a new supervisor that adopted nothing): remove a stale `ready`. */
@@ -156,7 +172,9 @@ export class UnitReadiness {
     this.#closePipe();
     this.#pid = 0;
     this.#ready = false;
+    this.#offered = false;
     this.#remove(READY_FILE);
+    this.#remove(NOTIFY_FILE);
   }
 
   /** `./run` exited: it is no longer ready. */
@@ -185,7 +203,18 @@ export class UnitReadiness {
     if (this.#pid === 0 && !this.#ready) return;
     this.#pid = 0;
     this.#ready = false;
+    // supervise/notify stays: removed now, a reader could see the old run
+    // (the status is written after this) as one nobody watches.
     this.#remove(READY_FILE);
+  }
+
+  /** Say that `pid`'s readiness is watched, before the status names it. */
+  #watching(pid: number): void {
+    try {
+      replaceFileAt(this.#serviceFd, this.#path(NOTIFY_FILE), encoder.encode(`${pid}\n`));
+    } catch (error) {
+      this.#options.warn(error instanceof Error ? error.message : String(error));
+    }
   }
 
   #remove(file: string): void {
