@@ -118,6 +118,22 @@ function fileOf(dir: string): Map<number, string> {
   return where;
 }
 
+/** Whether process `pid` has a file under `dir` open. */
+function opensUnder(pid: number, dir: string): boolean {
+  try {
+    for (const entry of Deno.readDirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (Deno.readLinkSync(`/proc/${pid}/fd/${entry.name}`).startsWith(`${dir}/`)) return true;
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  } catch {
+    // Not started yet, or gone.
+  }
+  return false;
+}
+
 async function followAcrossRotations(svlogd: string, stamp: string): Promise<void> {
   await using sb = await Sandbox.create();
   const web = await sb.service("web", {
@@ -138,7 +154,8 @@ async function followAcrossRotations(svlogd: string, stamp: string): Promise<voi
     stdout: "piped",
     env: { TZ: "UTC" },
   });
-  // Rotations after it started (it needs a moment to start: the check below counts those seen).
+  // Count rotations from when it reads the log (a loaded machine may take a while to start it).
+  await waitUntil(() => opensUnder(follow.pid, store), { what: "sv logs -f to open the log" });
   const before = rotatedNow();
   await waitUntil(() => rotatedNow() >= before + 20, { what: "rotations", timeout: 20_000 });
   Deno.kill(follow.pid, "SIGTERM");
