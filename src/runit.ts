@@ -72,7 +72,14 @@ export async function main(_args: string[], _context: AppletContext): Promise<nu
     writeErr(`${FATAL}must be run as process no 1.\n`);
     return 111;
   }
-  await new Runit().run();
+  try {
+    await new Runit().run();
+  } catch (error) {
+    // Process 1 must not exit (the kernel would panic): say why, and stay.
+    writeErr(`${FATAL}${error instanceof Error ? error.message : error}\n`);
+    setInterval(() => {}, 60_000);
+    await new Promise(() => {});
+  }
   return 111;
 }
 

@@ -60,6 +60,8 @@ interface Layout {
   ctrlaltdel?: string;
   /** Files to create in the layout, with their modes. */
   files?: Record<string, number>;
+  /** Ours started by another name than runit-init (the multicall binary itself). */
+  program?: string;
 }
 
 /** A runit booted as process 1 of its own namespace. */
@@ -103,7 +105,9 @@ class Booted implements AsyncDisposable {
     await waitUntil(() => Deno.readLinkSync(`/proc/${reader.pid}/fd/0`) === `${dir}/console`, {
       what: "the console reader",
     });
-    const program = flavor === "ours" ? `${await bin()}/runit-init` : DEBIAN_RUNIT;
+    const program = flavor === "debian"
+      ? DEBIAN_RUNIT
+      : `${await bin()}/${layout.program ?? "runit-init"}`;
     const [command, ...args] = namespaceCommand(dir, [program]);
     const booted = new Booted(dir, flavor, sb.start(command, args, { cwd: dir }));
     booted.init = await waitUntil(() => {
@@ -217,6 +221,8 @@ testUnless(
         finish: `echo finish >>${sb.dir}/${flavor}/trace`,
       });
       await using booted = await Booted.boot(sb, flavor, flavor, {
+        // Stage 1's standard input is the console (runit's "full control").
+        "1": "echo 1 >>trace\nreadlink /proc/self/fd/0 >>trace",
         "2": `echo 2 >>trace\nexec ${runsvdir} -P ${service.slice(0, service.lastIndexOf("/"))}`,
       });
       await booted.waitTrace("run");
@@ -236,7 +242,7 @@ testUnless(
       };
     });
     assertEquals(ours.signal, "SIGINT");
-    assertEquals(ours.trace, ["1", "2", "run", "finish", "3"]);
+    assertEquals(ours.trace, ["1", "/dev/console", "2", "run", "finish", "3"]);
     assertEquals(ours.console, HALTED);
     // runit-init set the owner's execute bit; runit cleared the file's mode when it acted.
     assertEquals(ours.stopit! & 0o777, 0);
@@ -250,7 +256,11 @@ testUnless(
 
 testUnless("runit-init 6: reboot, the namespace ends by SIGHUP", cannotBoot, async () => {
   await using sb = await Sandbox.create();
-  await using booted = await Booted.boot(sb, "ns", "ours", { "2": "exec sleep 1000" });
+  // The multicall binary itself as process 1 (init=/opt/runit/bin/runit) is runit too.
+  await using booted = await Booted.boot(sb, "ns", "ours", {
+    "2": "exec sleep 1000",
+    program: "runit",
+  });
   await booted.waitConsole("- runit: enter stage: /etc/runit/2");
   const asked = await booted.enter(sb, [`${await bin()}/runit-init`, "6"]);
   assertEquals(asked.code, 0, asked.stderr);
