@@ -439,7 +439,7 @@ testUnless(
   async () => {
     await using sb = await Sandbox.create();
     await using booted = await Booted.boot(sb, "ns", "ours", {
-      "2": "(sleep 1 & sleep 1 & sleep 1 &)\necho orphaned >>trace\nexec sleep 1000",
+      "2": "(sleep 2 & sleep 2 & sleep 2 &)\necho orphaned >>trace\nexec sleep 1000",
     });
     await booted.waitTrace("orphaned");
     // The three sleeps' parent has exited: process 1 has inherited them.
