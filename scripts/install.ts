@@ -60,7 +60,8 @@ export async function install(prefix: string, options: { deno?: string } = {}): 
     await Deno.writeTextFile(target, script);
   }
   await Deno.chmod(target, 0o755);
-  for (const name of Object.keys(APPLETS)) {
+  // The binary itself is runit: as process 1 it runs runit(8).
+  for (const name of Object.keys(APPLETS).filter((name) => name !== MULTICALL)) {
     const link = `${bin}/${name}`;
     await Deno.remove(link).catch(() => {});
     await Deno.symlink(MULTICALL, link);
@@ -77,5 +78,6 @@ if (import.meta.main) {
     Deno.exit(100);
   }
   const installed = await install(prefix);
-  console.log(`installed ${installed} and ${Object.keys(APPLETS).join(", ")}`);
+  const links = Object.keys(APPLETS).filter((name) => name !== MULTICALL);
+  console.log(`installed ${installed} and ${links.join(", ")}`);
 }

@@ -17,6 +17,8 @@ interface Modules {
   "../svlogd.ts": typeof import("../svlogd.ts");
   "../chpst.ts": typeof import("../chpst.ts");
   "../chpst/daemontools.ts": typeof import("../chpst/daemontools.ts");
+  "../runit.ts": typeof import("../runit.ts");
+  "../runit_init.ts": typeof import("../runit_init.ts");
   "../runsvchdir.ts": typeof import("../runsvchdir.ts");
   "../utmpset.ts": typeof import("../utmpset.ts");
 }
@@ -101,6 +103,16 @@ export const APPLETS: Readonly<Record<string, Applet>> = {
     summary: "run a program holding a lock on a file",
     usage: USAGE.setlock,
     load: entry("../chpst/daemontools.ts", "setlock"),
+  },
+  runit: {
+    summary: "process 1: boot, run and shut down the system in three stages",
+    usage: USAGE.runit,
+    load: entry("../runit.ts", "main"),
+  },
+  "runit-init": {
+    summary: "become runit as process 1; otherwise ask it to halt (0) or reboot (6)",
+    usage: USAGE.runitInit,
+    load: entry("../runit_init.ts", "main"),
   },
   runsvchdir: {
     summary: "point /etc/runit/runsvdir/current at another services directory",

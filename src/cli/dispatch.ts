@@ -104,7 +104,8 @@ export function appletOfPath(
 /**
  * Decide what to run for this argv[0] and these arguments. A name that
  * leads to no applet is treated as the multicall binary itself (as when run
- * through `deno run main.ts`).
+ * through `deno run main.ts`). The multicall name as process 1 (`pid`,
+ * default ours) is runit(8).
  *
  * @example
  * ```ts
@@ -116,10 +117,12 @@ export function appletOfPath(
 export function resolveInvocation(
   argv0: string,
   args: readonly string[],
-  options: { readLink?: (path: string) => string | undefined; path?: string } = {},
+  options: { readLink?: (path: string) => string | undefined; path?: string; pid?: number } = {},
 ): Invocation {
   const applet = appletOfPath(argv0, options);
-  if (applet !== undefined && applet !== MULTICALL) {
+  // The binary itself started by the kernel (init=/opt/runit/bin/runit) is runit(8).
+  const asInit = applet === MULTICALL && (options.pid ?? Deno.pid) === 1;
+  if (applet !== undefined && (applet !== MULTICALL || asInit)) {
     const typed = typedName(argv0, options);
     return { kind: "applet", applet, program: baseName(argv0), argv0: typed, args: [...args] };
   }

@@ -38,7 +38,7 @@ export function versionLine(): string {
 
 /**
  * Each applet's usage text, after the program name (`usage: sv` + this).
- * runit's five are runit 2.3.0's; the daemontools names are daemontools 0.76's.
+ * runit's are runit 2.3.0's; the daemontools names are daemontools 0.76's.
  */
 export const USAGE = {
   runsv: " dir",
@@ -59,6 +59,8 @@ export const USAGE = {
     " [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes]" +
     " [-t cpusecs] child",
   setlock: " [ -nNxX ] file program [ arg ... ]",
+  runit: "",
+  runitInit: " 0|6",
   runsvchdir: " dir",
   utmpset: " [-w] line",
 } as const;

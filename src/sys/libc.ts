@@ -118,6 +118,8 @@ const SYMBOLS = {
   setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   chroot: { parameters: ["buffer"], result: "i32" },
   nice: { parameters: ["i32"], result: "i32" },
+  reboot: { parameters: ["i32"], result: "i32" },
+  sync: { parameters: [], result: "void" },
   // A static `char *`: the symbol is its address (glibc sets it to argv[0]).
   program_invocation_name: { type: "pointer" },
 } as const;

@@ -29,3 +29,4 @@ export * from "./limits.ts";
 export * from "./exec.ts";
 export * from "./invocation.ts";
 export * from "./procfs.ts";
+export * from "./reboot.ts";

@@ -54,6 +54,12 @@ export interface SpawnOptions {
    * new session (POSIX_SPAWN_SETSID), and its setsid() fails.
    */
   newSession?: boolean;
+  /**
+   * Start the child as the leader of a new session and process group
+   * (POSIX_SPAWN_SETSID), so that its pid names its group, as runit's stage
+   * 2 is started. Takes precedence over `newSession`.
+   */
+  leadSession?: boolean;
 }
 
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -96,11 +102,11 @@ export function currentEnvironment(): string[] {
  */
 export function spawn(argv: readonly string[], options: SpawnOptions = {}): number {
   const path = options.path ?? argv[0];
-  const helper = options.newSession ? sessionHelper(options) : undefined;
+  const helper = options.newSession && !options.leadSession ? sessionHelper(options) : undefined;
   const started = helper
     ? startInSession(helper, [path, ...argv], options)
     : posixSpawn(path, argv, options, {
-      setsid: options.newSession ?? false,
+      setsid: (options.newSession || options.leadSession) ?? false,
       search: options.search ?? false,
     });
   if (started.error !== 0) throw new SysError(`start ${path}`, started.error);
