@@ -8,7 +8,7 @@
  */
 
 import { assertEquals, assertMatch, assertOk } from "./assert.ts";
-import { bin, type Output, Sandbox, testUnless, waitUntil, within } from "./helpers.ts";
+import { bin, exists, type Output, Sandbox, testUnless, waitUntil, within } from "./helpers.ts";
 import { type Bind, namespaceSkipReason, runBound, startBound } from "./mount_namespace.ts";
 import { blockedIn } from "./proc.ts";
 import {
@@ -413,13 +413,7 @@ Deno.test("utmp: the layout is glibc's struct utmp on this machine (gcc's offset
 });
 
 function gccAvailable(): boolean {
-  try {
-    Deno.statSync("/usr/bin/gcc");
-    Deno.statSync("/usr/include/utmp.h");
-    return true;
-  } catch {
-    return false;
-  }
+  return exists("/usr/bin/gcc") && exists("/usr/include/utmp.h");
 }
 
 // The other architecture's layout, through the same code on temp files (no namespace).
