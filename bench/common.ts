@@ -47,6 +47,20 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** Least-squares slope of `values` against `xs` (0 for fewer than two distinct xs). */
+export function slope(xs: number[], values: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = values.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (values[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
 /** The pids whose parent is `parent`. */
 export function childrenOf(parent: number): number[] {
   const found: number[] = [];
@@ -61,4 +75,64 @@ export function childrenOf(parent: number): number[] {
 export function alive(pid: number): boolean {
   const state = statFields(pid)[0];
   return state !== undefined && state !== "Z";
+}
+
+/**
+ * Wait up to `waitMs` for every process whose working directory is under
+ * `root` to end, then KILL those left (services a supervisor left behind).
+ */
+export async function killLeftUnder(root: string, options: { waitMs: number }): Promise<void> {
+  const left = () => {
+    const pids: number[] = [];
+    for (const entry of Deno.readDirSync("/proc")) {
+      const pid = Number(entry.name);
+      if (!Number.isInteger(pid)) continue;
+      try {
+        if (Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${root}/`)) pids.push(pid);
+      } catch {
+        // Gone, or not ours to read.
+      }
+    }
+    return pids;
+  };
+  const deadline = Date.now() + options.waitMs;
+  while (left().length > 0 && Date.now() < deadline) await sleep(100);
+  for (const pid of left()) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Gone.
+    }
+  }
+}
+
+/** Services in a soak tree. */
+export const SOAK_SERVICES = 50;
+
+/**
+ * The soak's service tree in `dir`: {@link SOAK_SERVICES} services, each
+ * exiting after 0.2-0.5 s (runsv's one-second pause then paces the restarts),
+ * every fifth with a `./finish`, every fifth with a logger (`svlogd -tt
+ * ./main`, `svlogd` being the given program).
+ */
+export async function makeSoakTree(dir: string, svlogd: string): Promise<void> {
+  for (let i = 0; i < SOAK_SERVICES; i++) {
+    const service = `${dir}/s${i}`;
+    await Deno.mkdir(service, { recursive: true });
+    const seconds = (0.2 + 0.3 * (i / (SOAK_SERVICES - 1))).toFixed(2);
+    await Deno.writeTextFile(
+      `${service}/run`,
+      `#!/bin/sh\necho "tick $$"\nexec sleep ${seconds}\n`,
+    );
+    await Deno.chmod(`${service}/run`, 0o755);
+    if (i % 5 === 1) {
+      await Deno.writeTextFile(`${service}/finish`, "#!/bin/sh\nexit 0\n");
+      await Deno.chmod(`${service}/finish`, 0o755);
+    }
+    if (i % 5 === 2) {
+      await Deno.mkdir(`${service}/log/main`, { recursive: true });
+      await Deno.writeTextFile(`${service}/log/run`, `#!/bin/sh\nexec ${svlogd} -tt ./main\n`);
+      await Deno.chmod(`${service}/log/run`, 0o755);
+    }
+  }
 }

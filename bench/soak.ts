@@ -8,20 +8,24 @@
  * Every 30 s it records, for each side's supervision processes (ours: the
  * one runsvdir; runit: runsvdir, every runsv and svlogd), RSS, open
  * descriptors and threads, and prints them; at the end the least-squares
- * slope of each per minute. Every 100 ms it lists the zombies whose parent is
- * a supervision process and keeps the age of the oldest seen.
+ * slope of each per minute, and the RSS slope and range after a warm-up of
+ * {@link WARMUP_MINUTES} (ours rises for its first minutes while V8's heap
+ * limit settles, then saws up and down: see bench/heap.ts). Every 100 ms it
+ * lists the zombies whose parent is a supervision process and keeps the age
+ * of the oldest seen. `--ours-only` runs our side alone.
  *
- * Run: deno task bench:soak [--seconds 600]
+ * Run: deno task bench:soak [--seconds 600] [--ours-only]
  *
  * @module
  */
 
 import { install } from "../scripts/install.ts";
-import { read } from "./common.ts";
+import { killLeftUnder, makeSoakTree, read, slope, SOAK_SERVICES } from "./common.ts";
 
-const SERVICES = 50;
 const SAMPLE_MS = 30_000;
 const ZOMBIE_POLL_MS = 100;
+/** Samples before this minute are left out of the steady-state RSS figures. */
+const WARMUP_MINUTES = 5;
 
 /** pid, parent, state and process name from /proc/PID/stat. */
 function statOf(pid: number): { ppid: number; state: string; name: string } | undefined {
@@ -43,28 +47,6 @@ function allPids(): number[] {
     if (Number.isInteger(pid)) pids.push(pid);
   }
   return pids;
-}
-
-async function makeTree(dir: string, svlogd: string): Promise<void> {
-  for (let i = 0; i < SERVICES; i++) {
-    const service = `${dir}/s${i}`;
-    await Deno.mkdir(service, { recursive: true });
-    const seconds = (0.2 + 0.3 * (i / (SERVICES - 1))).toFixed(2);
-    await Deno.writeTextFile(
-      `${service}/run`,
-      `#!/bin/sh\necho "tick $$"\nexec sleep ${seconds}\n`,
-    );
-    await Deno.chmod(`${service}/run`, 0o755);
-    if (i % 5 === 1) {
-      await Deno.writeTextFile(`${service}/finish`, "#!/bin/sh\nexit 0\n");
-      await Deno.chmod(`${service}/finish`, 0o755);
-    }
-    if (i % 5 === 2) {
-      await Deno.mkdir(`${service}/log/main`, { recursive: true });
-      await Deno.writeTextFile(`${service}/log/run`, `#!/bin/sh\nexec ${svlogd} -tt ./main\n`);
-      await Deno.chmod(`${service}/log/run`, 0o755);
-    }
-  }
 }
 
 interface Side {
@@ -123,22 +105,9 @@ function watchZombies(sides: Side[]): void {
   }
 }
 
-/** Least-squares slope of `values` against `xs`. */
-function slope(xs: number[], values: number[]): number {
-  const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n;
-  const my = values.reduce((a, b) => a + b, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < n; i++) {
-    num += (xs[i] - mx) * (values[i] - my);
-    den += (xs[i] - mx) ** 2;
-  }
-  return den === 0 ? 0 : num / den;
-}
-
 const secondsArg = Deno.args.indexOf("--seconds");
 const seconds = secondsArg >= 0 ? Number(Deno.args[secondsArg + 1]) : 600;
+const oursOnly = Deno.args.includes("--ours-only");
 const root = await Deno.makeTempDir({ prefix: "runit-bench-soak-" });
 const sides: Side[] = [];
 try {
@@ -149,9 +118,9 @@ try {
     const [label, runsvdir, svlogd] of [
       ["ours", `${bin}/runsvdir`, `${bin}/svlogd`],
       ["runit", "/usr/bin/runsvdir", "/usr/bin/svlogd"],
-    ]
+    ].slice(0, oursOnly ? 1 : 2)
   ) {
-    await makeTree(`${root}/${label}`, svlogd);
+    await makeSoakTree(`${root}/${label}`, svlogd);
     const child = new Deno.Command(runsvdir, {
       args: [`${root}/${label}`],
       stdin: "null",
@@ -169,7 +138,10 @@ try {
   }
   const started = performance.now();
   let nextSample = started + 5000; // let both trees start first
-  console.log(`soak: ${SERVICES} services a side for ${seconds} s; samples every 30 s`);
+  console.log(
+    `soak: ${SOAK_SERVICES} services ${oursOnly ? "(ours only)" : "a side"} for ${seconds} s; ` +
+      "samples every 30 s",
+  );
   console.log("minute | side | RSS kB | fds | threads");
   while (performance.now() - started < seconds * 1000) {
     watchZombies(sides);
@@ -196,6 +168,16 @@ try {
         `${side.oldestZombieMs.toFixed(0)} ms`,
     );
   }
+  console.log(`\nafter minute ${WARMUP_MINUTES}: side | RSS slope kB/min | RSS min-max kB`);
+  for (const side of sides) {
+    const steady = side.samples.filter((s) => s.minute >= WARMUP_MINUTES);
+    if (steady.length < 3) continue;
+    const rss = steady.map((s) => s.rss);
+    console.log(
+      `${side.label} | ${slope(steady.map((s) => s.minute), rss).toFixed(1)} | ` +
+        `${Math.min(...rss)}-${Math.max(...rss)}`,
+    );
+  }
 } finally {
   for (const side of sides) {
     // runit's runsvdir leaves its runsv running on TERM; HUP takes them down (and ours too).
@@ -207,24 +189,6 @@ try {
   }
   for (const side of sides) await side.child.status;
   // Give runit's runsv processes their services' exits.
-  const deadline = Date.now() + 10_000;
-  const left = () =>
-    allPids().filter((pid) => {
-      try {
-        return Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${root}/`);
-      } catch {
-        return false;
-      }
-    });
-  while (left().length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  for (const pid of left()) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch {
-      // Gone.
-    }
-  }
+  await killLeftUnder(root, { waitMs: 10_000 });
   await Deno.remove(root, { recursive: true }).catch(() => {});
 }
