@@ -15,7 +15,7 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { median, read } from "./common.ts";
+import { median, processesUnder, read } from "./common.ts";
 
 const SERVICES = 20;
 const LOGGED = 5;
@@ -24,34 +24,9 @@ function pidOf(dir: string): number {
   return Number(read(`${dir}/supervise/pid`).trim());
 }
 
+/** The services' own processes (`sleep`) under `svdir`. */
 function payloads(svdir: string): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      if (!read(`/proc/${pid}/cmdline`).startsWith("sleep\0")) continue;
-      if (Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${svdir}/`)) found.push(pid);
-    } catch {
-      // Gone.
-    }
-  }
-  return found;
-}
-
-/** Every process whose working directory is inside `svdir` (runsv, services, loggers). */
-function under(svdir: string): number[] {
-  const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      if (Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${svdir}/`)) found.push(pid);
-    } catch {
-      // Gone.
-    }
-  }
-  return found;
+  return processesUnder(svdir).filter((pid) => read(`/proc/${pid}/cmdline`).startsWith("sleep\0"));
 }
 
 async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
@@ -128,8 +103,8 @@ async function measure(name: string, bin: string, work: string): Promise<number[
   // runit's runsv processes are not the new runsvdir's children: each is told to exit.
   const sv = new Deno.Command(`${bin}/sv`, { args: ["exit", ...dirs], stdout: "null" });
   await sv.output();
-  await until(() => under(svdir).length === 0, `${name}: services to stop`).catch(() => {
-    for (const pid of under(svdir)) Deno.kill(pid, "SIGKILL");
+  await until(() => processesUnder(svdir).length === 0, `${name}: services to stop`).catch(() => {
+    for (const pid of processesUnder(svdir)) Deno.kill(pid, "SIGKILL");
   });
   second.kill("SIGTERM");
   await second.status;

@@ -78,23 +78,29 @@ export function alive(pid: number): boolean {
 }
 
 /**
+ * Every process whose working directory is under `root` (supervisors,
+ * services and loggers of a tree).
+ */
+export function processesUnder(root: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    const pid = Number(entry.name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${root}/`)) pids.push(pid);
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+/**
  * Wait up to `waitMs` for every process whose working directory is under
  * `root` to end, then KILL those left (services a supervisor left behind).
  */
 export async function killLeftUnder(root: string, options: { waitMs: number }): Promise<void> {
-  const left = () => {
-    const pids: number[] = [];
-    for (const entry of Deno.readDirSync("/proc")) {
-      const pid = Number(entry.name);
-      if (!Number.isInteger(pid)) continue;
-      try {
-        if (Deno.readLinkSync(`/proc/${pid}/cwd`).startsWith(`${root}/`)) pids.push(pid);
-      } catch {
-        // Gone, or not ours to read.
-      }
-    }
-    return pids;
-  };
+  const left = () => processesUnder(root);
   const deadline = Date.now() + options.waitMs;
   while (left().length > 0 && Date.now() < deadline) await sleep(100);
   for (const pid of left()) {
