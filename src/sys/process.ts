@@ -211,7 +211,7 @@ function sessionHelper(options: SpawnOptions): SessionHelper | undefined {
     if (++statusFd > LAST_STATUS_FD) return undefined;
   }
   // Where the usual helper cannot run, no other can.
-  const usual = helpers.get(STATUS_FD) ?? loadedHelper(STATUS_FD);
+  const usual = loadedHelper(STATUS_FD);
   const helper = statusFd === STATUS_FD ? usual : usual && loadedHelper(statusFd);
   if (!helper || touched.includes(helper.fd)) return undefined;
   return helper;
