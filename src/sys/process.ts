@@ -50,8 +50,9 @@ export interface SpawnOptions {
    * as an ordinary member: the session helper leads them, so the child may
    * call setsid() itself (as a service under runit's runsv may). Where the
    * helper cannot run (no /proc/self/fd, an architecture without one, with
-   * `search`, or with a `dup` onto descriptor 3) the child itself leads the
-   * new session (POSIX_SPAWN_SETSID), and its setsid() fails.
+   * `search`, or with file actions on every descriptor from 3 to 9) the
+   * child itself leads the new session (POSIX_SPAWN_SETSID), and its
+   * setsid() fails.
    */
   newSession?: boolean;
   /**
@@ -66,8 +67,13 @@ const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 const EFAULT = 14;
-/** The descriptor on which the session helper reports to us. */
+/**
+ * The descriptor on which the session helper reports to us, unless the
+ * child's file actions need it: then the first free one up to
+ * {@link LAST_STATUS_FD}, with a helper built for it.
+ */
 const STATUS_FD = 3;
+const LAST_STATUS_FD = 9;
 /** Our own descriptors that a child's file actions must not touch go at least this high. */
 const ASIDE_FD = 10;
 
@@ -119,12 +125,12 @@ interface Started {
   error: number;
 }
 
-/** posix_spawn(p) with our signal state and `options`' file actions; `status` goes to fd 3 last. */
+/** posix_spawn(p) with our signal state and `options`' file actions; `status` goes to `statusFd` (3) last. */
 function posixSpawn(
   path: string,
   argv: readonly string[],
   options: SpawnOptions,
-  how: { setsid: boolean; search: boolean; status?: number },
+  how: { setsid: boolean; search: boolean; status?: number; statusFd?: number },
 ): Started {
   const c = libc();
   const actions = new Uint8Array(128);
@@ -147,7 +153,7 @@ function posixSpawn(
     }
     for (const fd of options.close ?? []) c.posix_spawn_file_actions_addclose(actions, fd);
     if (how.status !== undefined) {
-      c.posix_spawn_file_actions_adddup2(actions, how.status, STATUS_FD);
+      c.posix_spawn_file_actions_adddup2(actions, how.status, how.statusFd ?? STATUS_FD);
     }
     // Every bit, not sigfillset: that leaves out glibc's internal signals
     // (32, 33), which posix_spawn then sets to SIG_IGN, and an ignored
@@ -185,17 +191,35 @@ function posixSpawn(
 interface SessionHelper {
   fd: number;
   path: string;
+  /** The descriptor it reports on. */
+  statusFd: number;
 }
 
-/** undefined: not loaded yet; null: cannot be used here. */
-let helper: SessionHelper | null | undefined;
+/** By status descriptor: absent, not loaded yet; null, cannot be used here. */
+const helpers = new Map<number, SessionHelper | null>();
 
-/** The helper, when it can start a child with these options. */
+/**
+ * The helper, when it can start a child with these options: the usual one,
+ * or (loaded on first need) one that reports on a descriptor the child's
+ * file actions leave alone, such as a `notification-fd` of 3 needs.
+ */
 function sessionHelper(options: SpawnOptions): SessionHelper | undefined {
-  if (helper === undefined) helper = loadSessionHelper();
-  if (!helper || options.search) return undefined;
+  if (options.search) return undefined;
   const touched = [...(options.dup ?? []).map(([target]) => target), ...(options.close ?? [])];
-  if (touched.includes(STATUS_FD) || touched.includes(helper.fd)) return undefined;
+  let statusFd = STATUS_FD;
+  while (touched.includes(statusFd)) {
+    if (++statusFd > LAST_STATUS_FD) return undefined;
+  }
+  // Where the usual helper cannot run, no other can.
+  const usual = loadedHelper(STATUS_FD);
+  const helper = statusFd === STATUS_FD ? usual : usual && loadedHelper(statusFd);
+  if (!helper || touched.includes(helper.fd)) return undefined;
+  return helper;
+}
+
+function loadedHelper(statusFd: number): SessionHelper | null {
+  let helper = helpers.get(statusFd);
+  if (helper === undefined) helpers.set(statusFd, helper = loadSessionHelper(statusFd));
   return helper;
 }
 
@@ -205,10 +229,11 @@ function sessionHelper(options: SpawnOptions): SessionHelper | undefined {
  * kernel, /proc or an emulator (qemu-user refuses CLONE_PARENT) will not
  * let it work.
  */
-function loadSessionHelper(): SessionHelper | null {
-  const image = sessionHelperImage(Deno.build.arch);
-  const loaded = image && loadProgram("runit-session-helper", image);
-  if (!loaded) return null;
+function loadSessionHelper(statusFd: number): SessionHelper | null {
+  const image = sessionHelperImage(Deno.build.arch, { statusFd });
+  const program = image && loadProgram("runit-session-helper", image);
+  if (!program) return null;
+  const loaded = { ...program, statusFd };
   try {
     const trial = startInSession(loaded, [], {});
     if (trial.error === EFAULT) return loaded;
@@ -233,6 +258,7 @@ function startInSession(
   let writeEnd = aside(pipeEnd, [
     ...(options.dup ?? []).map(([target]) => target),
     ...(options.close ?? []),
+    loaded.statusFd,
   ]);
   let helperPid = 0;
   try {
@@ -240,6 +266,7 @@ function startInSession(
       setsid: false,
       search: false,
       status: writeEnd,
+      statusFd: loaded.statusFd,
     });
     closeFd(writeEnd);
     writeEnd = -1;

@@ -12,7 +12,8 @@
  * the service the leader, and setsid() then fails with EPERM. Deno cannot
  * fork, so this helper does it:
  *
- *   argv [any, program, argv0, args...]; fd 3 the write end of a pipe.
+ *   argv [any, program, argv0, args...]; fd 3 the write end of a pipe
+ *   (another number when the service needs 3: see sessionHelperImage).
  *   setsid(), then clone(CLONE_PARENT | SIGCHLD): the service becomes a
  *   child of the process that started the helper (so that one reaps it),
  *   in the helper's session and group, not leading either. The helper
@@ -43,16 +44,52 @@ const IMAGES: Record<string, string> = {
 };
 
 /**
+ * The two instructions that name the status descriptor (3) in each image,
+ * as they are assembled: `mov $3, %edi` (x86_64), `mov x0, #3` (aarch64).
+ */
+const STATUS_FD_LOADS: Record<string, { bytes: number[]; encode: (fd: number) => number[] }> = {
+  x86_64: { bytes: [0xbf, 3, 0, 0, 0], encode: (fd) => [0xbf, fd & 0xff, fd >> 8, 0, 0] },
+  aarch64: {
+    bytes: [0x60, 0x00, 0x80, 0xd2],
+    encode: (fd) => {
+      const word = (0xd2800000 | (fd << 5)) >>> 0;
+      return [word & 0xff, (word >> 8) & 0xff, (word >> 16) & 0xff, word >>> 24];
+    },
+  },
+};
+
+/**
  * The helper's ELF image for `arch` (a Deno.build.arch name), or undefined
- * when there is none for it.
+ * when there is none for it. `statusFd` (3 to 4095; default 3) is the
+ * descriptor it reports on: one that the service's own file actions leave
+ * alone (a service may need 3, as for `notification-fd`).
  *
  * @example
  * ```ts
  * import { sessionHelperImage } from "./session_helper.ts";
  * sessionHelperImage("x86_64")?.length; // 268
+ * sessionHelperImage("x86_64", { statusFd: 5 })?.length; // 268
  * ```
  */
-export function sessionHelperImage(arch: string): Uint8Array<ArrayBuffer> | undefined {
+export function sessionHelperImage(
+  arch: string,
+  options: { statusFd?: number } = {},
+): Uint8Array<ArrayBuffer> | undefined {
   const text = IMAGES[arch];
-  return text === undefined ? undefined : decodeImage(text);
+  if (text === undefined) return undefined;
+  const image = decodeImage(text);
+  const statusFd = options.statusFd ?? 3;
+  if (statusFd === 3) return image;
+  const loads = STATUS_FD_LOADS[arch];
+  if (!Number.isInteger(statusFd) || statusFd < 3 || statusFd > 4095) {
+    throw new RangeError(`session helper: bad status descriptor ${statusFd}`);
+  }
+  const found: number[] = [];
+  for (let at = 0; at + loads.bytes.length <= image.length; at++) {
+    if (loads.bytes.every((byte, i) => image[at + i] === byte)) found.push(at);
+  }
+  // The report and the child's close-on-exec: exactly these two, or the image is not ours.
+  if (found.length !== 2) throw new Error(`session helper: ${arch} image not as assembled`);
+  for (const at of found) image.set(loads.encode(statusFd), at);
+  return image;
 }
