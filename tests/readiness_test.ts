@@ -23,7 +23,15 @@ import {
   within,
 } from "./helpers.ts";
 import { control, readStatus, ServiceError } from "../mod.ts";
-import { decodeStatus, decodeTai64n, encodeStatus, encodeTai64n } from "../src/supervise/status.ts";
+import {
+  decodeStatus,
+  decodeTai64n,
+  encodeStatus,
+  encodeTai64n,
+  type ServiceStatus,
+} from "../src/supervise/status.ts";
+import { readReadiness } from "../src/supervise/info.ts";
+import { openServiceDir } from "../src/supervise/client.ts";
 import { abstractDatagramSocket, closeFd, SysError } from "../src/sys/mod.ts";
 import { formatStatus } from "../src/sv.ts";
 
@@ -118,6 +126,42 @@ Deno.test("formatStatus: `, ready` or `, not ready` only when readiness is decla
   assertEquals(text(true), "run: web: (pid 7) 5s, ready, normally down");
   assertEquals(text(false), "run: web: (pid 7) 5s, not ready, normally down");
   assertEquals(text(false, "finish"), "finish: web: (pid 7) 5s, normally down");
+});
+
+Deno.test("readReadiness: a run nobody watches is told from a restart between two reads", async () => {
+  await using sb = await Sandbox.create();
+  const dir = await fdService(sb, "web", "exec sleep 100");
+  await Deno.mkdir(`${dir}/supervise`, { recursive: true });
+  const run = (pid: number, sec: number): ServiceStatus => ({
+    sec,
+    nsec: 0,
+    pid,
+    paused: false,
+    want: "up",
+    gotTerm: false,
+    state: "run",
+  });
+  const dirFd = openServiceDir(dir);
+  try {
+    // The status still names pid 100, and supervise/notify does not: nobody watches it.
+    await Deno.writeFile(`${dir}/supervise/status`, encodeStatus(run(100, 1_700_000_000)));
+    assertEquals(readReadiness(dirFd, run(100, 1_700_000_000)).notify, null);
+    await Deno.writeTextFile(`${dir}/supervise/notify`, "99\n");
+    assertEquals(readReadiness(dirFd, run(100, 1_700_000_000)).notify, null);
+    // pid 100 was read, then the service restarted as 101, watched: not ready, not unwatched.
+    await Deno.writeTextFile(`${dir}/supervise/notify`, "101\n");
+    await Deno.writeFile(`${dir}/supervise/status`, encodeStatus(run(101, 1_700_000_005)));
+    assertEquals(readReadiness(dirFd, run(100, 1_700_000_000)), {
+      notify: "fd",
+      ready: null,
+      statusText: null,
+    });
+    // And in the gap where the supervisor has removed supervise/notify for the next run.
+    await Deno.remove(`${dir}/supervise/notify`);
+    assertEquals(readReadiness(dirFd, run(100, 1_700_000_000)).notify, "fd");
+  } finally {
+    closeFd(dirFd);
+  }
 });
 
 Deno.test("notification-fd: sv -w 5 start returns once the service wrote its newline", async () => {

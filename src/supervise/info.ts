@@ -10,7 +10,14 @@
 
 import { isNormallyUp } from "./client.ts";
 import { readFileAt, statAt } from "../sys/fs.ts";
-import { decodeTai64n, type RunState, type ServiceStatus, TAI64N_SIZE } from "./status.ts";
+import {
+  decodeStatus,
+  decodeTai64n,
+  type RunState,
+  type ServiceStatus,
+  STATUS_SIZE,
+  TAI64N_SIZE,
+} from "./status.ts";
 
 /**
  * How a service declares readiness: `fd`, s6's `notification-fd` file (a
@@ -93,7 +100,10 @@ export function readReadiness(dirFd: number, status: ServiceStatus): Readiness {
   if (status.state === "run" && status.pid !== 0) {
     const watched = readSmall(dirFd, NOTIFY_FILE, 16);
     if (watched === null || Number(decoder.decode(watched).trim()) !== status.pid) {
-      return { notify: null, ready: null, statusText: null };
+      // A restart since `status` was read also changes supervise/notify:
+      // then this run is simply not ready (the caller looks again).
+      if (!statusChanged(dirFd, status)) return { notify: null, ready: null, statusText: null };
+      return { notify, ready: null, statusText: null };
     }
     const stamp = readSmall(dirFd, READY_FILE, TAI64N_SIZE + 1);
     if (stamp?.length === TAI64N_SIZE) {
@@ -105,6 +115,15 @@ export function readReadiness(dirFd: number, status: ServiceStatus): Readiness {
   }
   const text = notify === "socket" ? readSmall(dirFd, STATUS_TEXT_FILE, STATUS_TEXT_MAX) : null;
   return { notify, ready, statusText: text ? decoder.decode(text) : null };
+}
+
+/** Whether `supervise/status` no longer says what `status` says (unreadable counts as changed). */
+function statusChanged(dirFd: number, status: ServiceStatus): boolean {
+  const bytes = readSmall(dirFd, "supervise/status", STATUS_SIZE + 1);
+  if (bytes?.length !== STATUS_SIZE) return true;
+  const now = decodeStatus(bytes);
+  return now.pid !== status.pid || now.sec !== status.sec || now.nsec !== status.nsec ||
+    now.state !== status.state;
 }
 
 /** A small file's bytes, or null when it cannot be read. */
