@@ -87,6 +87,8 @@ export async function main(_args: string[], _context: AppletContext): Promise<nu
 interface Stage {
   pid: number;
   exited: Promise<number>;
+  /** Reaped already: its pid may belong to another process by now. */
+  ended: boolean;
 }
 
 /** Process 1's state: the stage, the signals seen and not yet acted on. */
@@ -193,10 +195,15 @@ class Runit {
     info(`enter stage: ${path}`);
     const { promise, resolve } = Promise.withResolvers<number>();
     try {
-      return { pid: this.#children.start([path], options, resolve), exited: promise };
+      const stage: Stage = { pid: 0, exited: promise, ended: false };
+      stage.pid = this.#children.start([path], options, (status) => {
+        stage.ended = true;
+        resolve(status);
+      });
+      return stage;
     } catch (error) {
       writeErr(`${FATAL}unable to start child: ${path}: ${errorText(errnoOf(error))}\n`);
-      return { pid: 0, exited: Promise.resolve(0) };
+      return { pid: 0, exited: Promise.resolve(0), ended: true };
     } finally {
       // Stage 1's console descriptor is the child's now.
       for (const [, fd] of options.dup ?? []) closeFd(fd);
@@ -245,13 +252,13 @@ class Runit {
 
 /** TERM stage 2, give it runit's 5 s, then KILL it; resolves once it is reaped. */
 async function stopStage2(stage: Stage): Promise<void> {
-  if (stage.pid <= 0) return;
+  if (stage.pid <= 0 || stage.ended) return;
   sendSignal(stage.pid, SIG.TERM);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(true), PAUSE_MS));
   const stopped = await Promise.race([stage.exited.then(() => false), late]);
   clearTimeout(timer);
-  if (!stopped) return;
+  if (!stopped || stage.ended) return;
   warn("stage 2 not terminated, sending sigkill...");
   sendSignal(stage.pid, SIG.KILL);
   await stage.exited;
