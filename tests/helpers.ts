@@ -327,6 +327,18 @@ export function testUnless(
   Deno.test({ name: reason ? `${name} (ignored: ${reason})` : name, ignore: !!reason, fn });
 }
 
+/** Where `name` is on PATH, if anywhere. */
+export function onPath(name: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
+    } catch {
+      // Not here.
+    }
+  }
+  return undefined;
+}
+
 /** Whether `path` exists (checked synchronously, for `ignore:` at registration). */
 export function exists(path: string): boolean {
   try {

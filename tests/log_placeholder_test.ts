@@ -22,7 +22,7 @@ import {
 } from "../src/sys/mod.ts";
 import { loadLogPlaceholder, logPlaceholderImage } from "../src/sys/log_placeholder.ts";
 import { assembleHelper, HELPER_ARCHES, toolsFor } from "../scripts/session_helper.ts";
-import { alive, readText, Sandbox, waitUntil } from "./helpers.ts";
+import { alive, onPath, readText, Sandbox, waitUntil } from "./helpers.ts";
 
 for (const arch of HELPER_ARCHES) {
   Deno.test({
@@ -35,17 +35,6 @@ for (const arch of HELPER_ARCHES) {
       );
     },
   });
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
 }
 
 const qemu = onPath("qemu-aarch64");

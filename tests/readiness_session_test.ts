@@ -7,25 +7,13 @@
  */
 
 import { assertEquals, assertOk } from "./assert.ts";
-import { bin, processesUnder, Sandbox, waitRunning, waitUntil } from "./helpers.ts";
+import { bin, onPath, processesUnder, Sandbox, waitRunning, waitUntil } from "./helpers.ts";
 import { sessionHelperImage } from "../src/sys/session_helper.ts";
 
 /** The session of `pid`, from /proc/PID/stat. */
 function sessionOf(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
-}
-
-/** Where `name` is on PATH, if anywhere. */
-function onPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
 }
 
 /** `pid`'s open descriptors, each as `N -> what it is`, sorted. */

@@ -8,6 +8,7 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  onPath,
   pidOf,
   processesUnder,
   readText,
@@ -36,17 +37,6 @@ function idsOf(pid: number): { ppid: number; pgid: number; sid: number } {
   const [ppid, pgid, sid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(1, 4)
     .map(Number);
   return { ppid, pgid, sid };
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch {
-      // Not here.
-    }
-  }
-  return undefined;
 }
 
 const python = onPath("python3");
