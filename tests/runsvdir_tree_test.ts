@@ -80,3 +80,23 @@ Deno.test("tree: the periodic rescan notices a symlink's target replaced", async
     await waitUntil(() => pidOf(second) > 0 && !alive(pid), { what: "two up, one down" });
   }, { rescanMs: 100 });
 });
+
+Deno.test("tree: inotify, read by the reactor, notices entries moved in and out at once", async () => {
+  await using sb = await Sandbox.create();
+  await Deno.mkdir(`${sb.dir}/service`);
+  const web = await sb.service("staged/web", { run: "exec sleep 100" });
+  // No periodic rescan within the test: only the watch can see these changes.
+  await withTree(`${sb.dir}/service`, async (tree, lines) => {
+    await Deno.rename(web, `${sb.dir}/service/web`);
+    const pid = await waitUntil(() => pidOf(`${sb.dir}/service/web`), {
+      what: "web started",
+      timeout: 3000,
+    });
+    await Deno.rename(`${sb.dir}/service/web`, `${sb.dir}/web-away`);
+    await waitUntil(() => !alive(pid) && tree.supervisors.length === 0, {
+      what: "web taken down",
+      timeout: 3000,
+    });
+    assertEquals(lines, []);
+  }, { rescanMs: 600_000 });
+});

@@ -15,9 +15,9 @@
  * {@link ServiceTreeOptions.retryMs}; one that exited after `x` is started
  * again at once (runit restarts a runsv that exits).
  *
- * Changes are noticed through `Deno.watchFs` on the directory, with a
- * periodic rescan as the safety net (symlink targets, missed events). Any
- * event just triggers a rescan: reading the directory is cheap.
+ * Changes are noticed through inotify on the directory, read by the one
+ * reactor, with a periodic rescan as the safety net (symlink targets, missed
+ * events). Any event just triggers a rescan: reading the directory is cheap.
  *
  * An entry that appears while runsvdir runs is noticed at once but started
  * only once it has settled, so that a directory still being copied in place
@@ -34,6 +34,8 @@
 
 import {
   AT_FDCWD,
+  closeFd,
+  drainChanges,
   Errno,
   errorText,
   getLimit,
@@ -46,6 +48,7 @@ import {
   sendSignal,
   SIG,
   statAt,
+  watchDirectories,
 } from "../sys/mod.ts";
 import type { Children, Reactor } from "../reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "../supervise/supervisor.ts";
@@ -146,7 +149,8 @@ export class ServiceTree {
   #slots = new Map<string, Slot>();
   #leaving = new Set<Supervisor>();
   #warned = new Set<string>();
-  #watcher: Deno.FsWatcher | undefined;
+  /** The inotify descriptor on the directory, -1 when none. */
+  #watchFd = -1;
   #watchedKey: string | undefined;
   #interval: ReturnType<typeof setTimeout> | undefined;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -512,42 +516,32 @@ export class ServiceTree {
       return undefined;
     }
     const key = dir.key;
-    if (key === this.#watchedKey && this.#watcher) return dir;
+    if (key === this.#watchedKey && this.#watchFd >= 0) return dir;
     this.#unwatch();
+    let fd: number;
     try {
-      const watcher = Deno.watchFs(this.dir, { recursive: false });
-      this.#watcher = watcher;
-      this.#watchedKey = key;
-      this.#follow(watcher);
+      fd = watchDirectories([this.dir]);
     } catch (error) {
-      warnings.push(
-        `unable to watch ${this.dir}: ${error instanceof Error ? error.message : error}`,
-      );
+      // SysError's own words: `unable to watch DIR: …`.
+      warnings.push(error instanceof Error ? error.message : String(error));
+      return dir;
     }
+    this.#watchFd = fd;
+    this.#watchedKey = key;
+    this.#options.reactor.watch(fd, () => {
+      drainChanges(fd);
+      this.#requestScan();
+    });
     return dir;
   }
 
-  async #follow(watcher: Deno.FsWatcher): Promise<void> {
-    try {
-      for await (const _event of watcher) this.#requestScan();
-    } catch {
-      // The directory went away; the periodic scan sets up a new watch.
-    }
-    if (this.#watcher === watcher) {
-      this.#watcher = undefined;
-      this.#watchedKey = undefined;
-    }
-  }
-
   #unwatch(): void {
-    const watcher = this.#watcher;
-    this.#watcher = undefined;
+    const fd = this.#watchFd;
+    this.#watchFd = -1;
     this.#watchedKey = undefined;
-    try {
-      watcher?.close();
-    } catch {
-      // Already closed.
-    }
+    if (fd < 0) return;
+    this.#options.reactor.unwatch(fd);
+    closeFd(fd);
   }
 }
 

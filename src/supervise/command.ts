@@ -425,7 +425,12 @@ export async function waitLoop<T>(
   let pending = [...items];
   let tnow = start;
   // Watching starts before the first pass: a change after it is never missed.
-  const watch = options.watch?.length ? watchDirectories(options.watch) : undefined;
+  let watch: number | undefined;
+  try {
+    if (options.watch?.length) watch = watchDirectories(options.watch);
+  } catch {
+    // Nothing to watch (no supervise/ yet, no inotify): the periodic check alone.
+  }
   let polling: Promise<boolean> | undefined;
   try {
     for (;;) {

@@ -166,10 +166,7 @@ export const POLL = { IN: 0x1, OUT: 0x4 } as const;
  * ```
  */
 export function pollReady(fd: number, options: { events: number; ms: number }): boolean {
-  const entry = new Uint8Array(8);
-  const view = new DataView(entry.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, options.events, true);
+  const entry = pollEntry(fd, options.events);
   const deadline = Date.now() + options.ms;
   for (;;) {
     const n = libc().poll(entry, 1n, Math.max(0, deadline - Date.now()));
@@ -177,6 +174,34 @@ export function pollReady(fd: number, options: { events: number; ms: number }): 
     const code = errno();
     if (code !== Errno.EINTR) throw new SysError("poll", code);
   }
+}
+
+/**
+ * {@link pollReady} for longer waits of a short-lived client that runs no
+ * reactor (sv's waits): poll(2) on a runtime thread, so the event loop runs
+ * on meanwhile; resolves whether `fd` became ready within `ms`.
+ *
+ * @example
+ * ```ts
+ * import { makePipe, POLL, pollReadyLater } from "./fs.ts";
+ * const [readEnd] = makePipe();
+ * await pollReadyLater(readEnd, { events: POLL.IN, ms: 10 }); // false: nothing written
+ * ```
+ */
+export async function pollReadyLater(
+  fd: number,
+  options: { events: number; ms: number },
+): Promise<boolean> {
+  return await libc().poll_blocking(pollEntry(fd, options.events), 1n, options.ms) > 0;
+}
+
+/** One `struct pollfd`. */
+function pollEntry(fd: number, events: number): Uint8Array<ArrayBuffer> {
+  const entry = new Uint8Array(8);
+  const view = new DataView(entry.buffer);
+  view.setInt32(0, fd, true);
+  view.setInt16(4, events, true);
+  return entry;
 }
 
 /**

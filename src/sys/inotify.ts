@@ -4,35 +4,43 @@
  * @module
  */
 
-import { libc } from "./libc.ts";
-import { O, readFd } from "./fs.ts";
-
-/** Changes that count: runsv renames status.new over status; others write in place. */
-const CHANGES = 0x2 /* MODIFY */ | 0x8 /* CLOSE_WRITE */ | 0x80 /* MOVED_TO */ |
-  0x100 /* CREATE */ | 0x200; /* DELETE */
+import { errno, libc } from "./libc.ts";
+import { Errno, SysError } from "./errno.ts";
+import { O, POLL, pollReadyLater, readFd } from "./fs.ts";
 
 /**
- * An inotify descriptor watching each of `dirs` that can be watched (a
- * missing one is skipped), or undefined when none can. Close it with closeFd.
+ * Changes that count: runsv renames status.new over status, others write in
+ * place; an entry of a service directory comes (created, moved in), goes
+ * (deleted, moved out) or changes mode; the directory itself goes away.
+ */
+const CHANGES = 0x2 /* MODIFY */ | 0x4 /* ATTRIB */ | 0x8 /* CLOSE_WRITE */ |
+  0x40 /* MOVED_FROM */ | 0x80 /* MOVED_TO */ | 0x100 /* CREATE */ | 0x200 /* DELETE */ |
+  0x400 /* DELETE_SELF */ | 0x800; /* MOVE_SELF */
+
+/**
+ * An inotify descriptor (non-blocking) watching each of `dirs` that can be
+ * watched; a missing one is skipped. Throws {@link SysError} when none can
+ * be. Close it with closeFd.
  *
  * @example
  * ```ts
  * import { closeFd, watchDirectories } from "./mod.ts";
- * const fd = watchDirectories(["/tmp"]);
- * if (fd !== undefined) closeFd(fd);
+ * closeFd(watchDirectories(["/tmp"]));
  * ```
  */
-export function watchDirectories(dirs: readonly string[]): number | undefined {
+export function watchDirectories(dirs: readonly string[]): number {
   const fd = libc().inotify_init1(O.NONBLOCK | O.CLOEXEC);
-  if (fd === -1) return undefined;
+  if (fd === -1) throw new SysError("inotify_init1", errno());
+  let code: number = Errno.ENOENT;
   let watched = 0;
   for (const dir of dirs) {
     const path = new TextEncoder().encode(`${dir}\0`);
     if (libc().inotify_add_watch(fd, path, CHANGES) !== -1) watched++;
+    else code = errno();
   }
   if (watched > 0) return fd;
   libc().close(fd);
-  return undefined;
+  throw new SysError(`watch ${dirs.join(", ")}`, code);
 }
 
 /**
@@ -44,26 +52,36 @@ export function watchDirectories(dirs: readonly string[]): number | undefined {
  * ```ts
  * import { closeFd, waitForChange, watchDirectories } from "./mod.ts";
  * const fd = watchDirectories(["/tmp"]);
- * if (fd !== undefined) {
- *   await waitForChange(fd, 10);
- *   closeFd(fd);
- * }
+ * await waitForChange(fd, 10);
+ * closeFd(fd);
  * ```
  */
 export async function waitForChange(fd: number, ms: number): Promise<boolean> {
-  const pollfd = new Uint8Array(8);
-  const view = new DataView(pollfd.buffer);
-  view.setInt32(0, fd, true);
-  view.setInt16(4, 0x1, /* POLLIN */ true);
-  const ready = await libc().poll_blocking(pollfd, 1n, ms);
-  if (ready <= 0) return false;
+  if (!await pollReadyLater(fd, { events: POLL.IN, ms })) return false;
+  drainChanges(fd);
+  return true;
+}
+
+/**
+ * Consume the events queued on an inotify descriptor (from
+ * {@link watchDirectories}, which makes it non-blocking): what matters is
+ * that something changed, not what. For a descriptor the reactor watches.
+ *
+ * @example
+ * ```ts
+ * import { closeFd, drainChanges, watchDirectories } from "./mod.ts";
+ * const fd = watchDirectories(["/tmp"]);
+ * drainChanges(fd);
+ * closeFd(fd);
+ * ```
+ */
+export function drainChanges(fd: number): void {
   const buffer = new Uint8Array(4096);
   try {
     while (readFd(fd, buffer) > 0) {
-      // Drain: what matters is that something changed, not what.
+      // Next batch.
     }
   } catch {
     // EAGAIN: drained.
   }
-  return true;
 }
