@@ -91,6 +91,8 @@ async function main(): Promise<void> {
     stderr: "null",
   }).spawn();
   try {
+    // sv needs runsv's supervise/ok: until then `sv up` fails.
+    await waitUntil(() => read(`${dir}/supervise/stat`) !== "", "runsv to supervise");
     const rows: [string, number[]][] = [
       ["ours (inotify + 100 ms net)", await reactions(`${root}/prefix/bin/sv`, dir)],
       ["Debian's sv (420 ms poll)", await reactions(`${RUNIT}/sv`, dir)],
