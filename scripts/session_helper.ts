@@ -3,10 +3,10 @@
  * session_helper_*.S, and the log placeholder, log_placeholder_*.S) with GNU
  * `as` and `objcopy`, and print the bytes as they are embedded in
  * src/sys/session_helper.ts and src/sys/log_placeholder.ts. The sources
- * carry their own ELF header, so the bytes depend only on the instructions,
- * not on a linker's version.
+ * carry their own ELF header (the one in src/sys/elf_header.inc), so the
+ * bytes depend only on the instructions, not on a linker's version.
  *
- * Usage: `deno run --allow-read --allow-run --allow-write=/tmp scripts/session_helper.ts`
+ * Usage: `deno run --allow-read --allow-env=PATH --allow-run --allow-write=/tmp scripts/session_helper.ts`
  * (x86_64 needs `as`; aarch64 needs binutils-aarch64-linux-gnu on other hosts.)
  *
  * @module
@@ -68,7 +68,7 @@ export async function assembleHelper(
   const source = new URL(`${options.program ?? "session_helper"}_${arch}.S`, SOURCE_DIR).pathname;
   const dir = await Deno.makeTempDir({ prefix: "session-helper-" });
   try {
-    await run(tools.as, ["-o", `${dir}/helper.o`, source]);
+    await run(tools.as, ["-I", SOURCE_DIR.pathname, "-o", `${dir}/helper.o`, source]);
     await run(tools.objcopy, ["-O", "binary", "-j", ".text", `${dir}/helper.o`, `${dir}/helper`]);
     return await Deno.readFile(`${dir}/helper`);
   } finally {
