@@ -12,6 +12,8 @@
  * @module
  */
 
+import { findOnPath } from "../src/cli/dispatch.ts";
+
 /** Architectures the helper is written for (Deno.build.arch names). */
 export const HELPER_ARCHES = ["x86_64", "aarch64"] as const;
 
@@ -29,22 +31,11 @@ const SOURCE_DIR = new URL("../src/sys/", import.meta.url);
 /** The assembler and objcopy that target `arch` here, or undefined when none is installed. */
 export function toolsFor(arch: HelperArch): { as: string; objcopy: string } | undefined {
   const prefixes = Deno.build.arch === arch ? ["", `${arch}-linux-gnu-`] : [`${arch}-linux-gnu-`];
+  const dirs = (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":");
   for (const prefix of prefixes) {
-    const as = findOnPath(`${prefix}as`);
-    const objcopy = findOnPath(`${prefix}objcopy`);
+    const as = findOnPath(`${prefix}as`, dirs);
+    const objcopy = findOnPath(`${prefix}objcopy`, dirs);
     if (as && objcopy) return { as, objcopy };
-  }
-  return undefined;
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
-    try {
-      const path = `${dir || "."}/${name}`;
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // Not here.
-    }
   }
   return undefined;
 }
