@@ -8,9 +8,9 @@
  */
 
 import { cstring, errno, libc } from "./libc.ts";
-import { Errno, SysError } from "./errno.ts";
-import { AT_FDCWD, closeFd, statAt, writeFd } from "./fs.ts";
-import { duplicateFd } from "./descriptors.ts";
+import { Errno } from "./errno.ts";
+import { AT_FDCWD, closeFd, statAt } from "./fs.ts";
+import { duplicateFd, writeAll } from "./descriptors.ts";
 
 const MFD_CLOEXEC = 0x1;
 const MFD_EXEC = 0x10;
@@ -54,7 +54,10 @@ export function decodeImage(text: string): Uint8Array<ArrayBuffer> {
  * const loaded = loadProgram("runit-log-placeholder", logPlaceholderImage(Deno.build.arch)!);
  * ```
  */
-export function loadProgram(name: string, image: Uint8Array): LoadedProgram | undefined {
+export function loadProgram(
+  name: string,
+  image: Uint8Array<ArrayBuffer>,
+): LoadedProgram | undefined {
   const c = libc();
   const label = cstring(name);
   let fd = c.memfd_create(label, MFD_CLOEXEC | MFD_EXEC);
@@ -67,13 +70,10 @@ export function loadProgram(name: string, image: Uint8Array): LoadedProgram | un
       closeFd(fd);
       fd = copy;
     }
-    for (let written = 0; written < image.length;) {
-      const n = writeFd(fd, image.subarray(written) as Uint8Array<ArrayBuffer>);
-      if (n <= 0) throw new SysError(`write ${name}`, Errno.EIO);
-      written += n;
-    }
     const path = `/proc/self/fd/${fd}`;
-    if (statAt(AT_FDCWD, path) !== undefined) return { fd, path };
+    if (writeAll(fd, image) === image.length && statAt(AT_FDCWD, path) !== undefined) {
+      return { fd, path };
+    }
   } catch {
     // Unusable here.
   }
