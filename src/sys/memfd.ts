@@ -65,11 +65,7 @@ export function loadProgram(
   if (fd === -1 && errno() === Errno.EINVAL) fd = c.memfd_create(label, MFD_CLOEXEC);
   if (fd === -1) return undefined;
   try {
-    if (fd <= LOW_FDS) {
-      const copy = duplicateFd(fd, { min: ASIDE_FD });
-      closeFd(fd);
-      fd = copy;
-    }
+    if (fd <= LOW_FDS) fd = duplicateFd(fd, { min: ASIDE_FD, move: true });
     const path = `/proc/self/fd/${fd}`;
     if (writeAll(fd, image) === image.length && statAt(AT_FDCWD, path) !== undefined) {
       return { fd, path };
