@@ -3,14 +3,16 @@
  * session_helper_*.S, and the log placeholder, log_placeholder_*.S) with GNU
  * `as` and `objcopy`, and print the bytes as they are embedded in
  * src/sys/session_helper.ts and src/sys/log_placeholder.ts. The sources
- * carry their own ELF header, so the bytes depend only on the instructions,
- * not on a linker's version.
+ * carry their own ELF header (the one in src/sys/elf_header.inc), so the
+ * bytes depend only on the instructions, not on a linker's version.
  *
- * Usage: `deno run --allow-read --allow-run --allow-write=/tmp scripts/session_helper.ts`
+ * Usage: `deno run --allow-read --allow-env=PATH --allow-run --allow-write=/tmp scripts/session_helper.ts`
  * (x86_64 needs `as`; aarch64 needs binutils-aarch64-linux-gnu on other hosts.)
  *
  * @module
  */
+
+import { findOnPath } from "../src/cli/dispatch.ts";
 
 /** Architectures the helper is written for (Deno.build.arch names). */
 export const HELPER_ARCHES = ["x86_64", "aarch64"] as const;
@@ -29,22 +31,11 @@ const SOURCE_DIR = new URL("../src/sys/", import.meta.url);
 /** The assembler and objcopy that target `arch` here, or undefined when none is installed. */
 export function toolsFor(arch: HelperArch): { as: string; objcopy: string } | undefined {
   const prefixes = Deno.build.arch === arch ? ["", `${arch}-linux-gnu-`] : [`${arch}-linux-gnu-`];
+  const dirs = (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":");
   for (const prefix of prefixes) {
-    const as = findOnPath(`${prefix}as`);
-    const objcopy = findOnPath(`${prefix}objcopy`);
+    const as = findOnPath(`${prefix}as`, dirs);
+    const objcopy = findOnPath(`${prefix}objcopy`, dirs);
     if (as && objcopy) return { as, objcopy };
-  }
-  return undefined;
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
-    try {
-      const path = `${dir || "."}/${name}`;
-      if (Deno.statSync(path).isFile) return path;
-    } catch {
-      // Not here.
-    }
   }
   return undefined;
 }
@@ -68,7 +59,7 @@ export async function assembleHelper(
   const source = new URL(`${options.program ?? "session_helper"}_${arch}.S`, SOURCE_DIR).pathname;
   const dir = await Deno.makeTempDir({ prefix: "session-helper-" });
   try {
-    await run(tools.as, ["-o", `${dir}/helper.o`, source]);
+    await run(tools.as, ["-I", SOURCE_DIR.pathname, "-o", `${dir}/helper.o`, source]);
     await run(tools.objcopy, ["-O", "binary", "-j", ".text", `${dir}/helper.o`, `${dir}/helper`]);
     return await Deno.readFile(`${dir}/helper`);
   } finally {

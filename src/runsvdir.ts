@@ -18,7 +18,14 @@ import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import type { LogArgument } from "./runsvdir/log_argument.ts";
 import type { StderrTap } from "./runsvdir/stderr_tap.ts";
 import { ServiceTree } from "./runsvdir/tree.ts";
-import { catchSignal, encodeName, inheritedIgnores, SIG, uncatchSignal } from "./sys/mod.ts";
+import {
+  catchSignal,
+  encodeName,
+  inheritedIgnores,
+  messageOf,
+  SIG,
+  uncatchSignal,
+} from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
@@ -127,8 +134,4 @@ function stopTimeout(warn: (message: string) => void): number {
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   warn(`invalid RUNSVDIR_TIMEOUT: ${text}, using ${DEFAULT_TIMEOUT_S}`);
   return DEFAULT_TIMEOUT_S * 1000;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

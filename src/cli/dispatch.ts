@@ -29,8 +29,17 @@ function dirName(path: string): string {
   return at <= 0 ? (at === 0 ? "/" : ".") : path.slice(0, at);
 }
 
-/** Where a shell's PATH lookup finds a bare command name (an executable file), or undefined. */
-function findOnPath(name: string, dirs: readonly string[]): string | undefined {
+/**
+ * Where a shell's PATH lookup in `dirs` finds a bare command name (an
+ * executable file), or undefined.
+ *
+ * @example
+ * ```ts
+ * import { findOnPath } from "./dispatch.ts";
+ * findOnPath("sh", ["/usr/bin", "/bin"]); // "/usr/bin/sh" where it is there
+ * ```
+ */
+export function findOnPath(name: string, dirs: readonly string[]): string | undefined {
   for (const dir of dirs) {
     const candidate = `${dir || "."}/${name}`;
     try {

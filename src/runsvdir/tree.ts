@@ -40,6 +40,7 @@ import {
   errorText,
   getLimit,
   listDir,
+  messageOf,
   O,
   openAt,
   processGroupOf,
@@ -399,7 +400,7 @@ export class ServiceTree {
     } catch (error) {
       const message = error instanceof SupervisorFatal
         ? error.message
-        : `runsv ${slot.name}: fatal: ${error instanceof Error ? error.message : String(error)}`;
+        : `runsv ${slot.name}: fatal: ${messageOf(error)}`;
       // Out of descriptors after all (others took them meanwhile): waits with the rest.
       if (OUT_OF_DESCRIPTORS.some((text) => message.endsWith(text))) return this.#starve(slot);
       if (message !== slot.lastFatal) report(message);
@@ -431,7 +432,7 @@ export class ServiceTree {
     how: { error: unknown; started: number },
   ): void {
     const { error, started } = how;
-    const text = error instanceof Error ? error.message : String(error);
+    const text = messageOf(error);
     this.#options.report(`runsvdir ${this.dir}: warning: ${slot.name}: ${text}`);
     this.#leaving.delete(supervisor);
     if (slot.supervisor !== supervisor || this.#stopping) return;

@@ -35,6 +35,7 @@ import {
   readLinkAt,
   type Received,
   setNonBlocking,
+  SIG,
   SysError,
 } from "../sys/mod.ts";
 import { BoundedWriter, type Children, type Reactor } from "../reactor/mod.ts";
@@ -50,8 +51,6 @@ const READ_SIZE = 1 << 14;
 const FINISH_READS = 4;
 /** runit's pause before a failed write is tried again (ms). */
 const STALL_MS = 3000;
-const SIG_HUP = 1;
-const SIG_ALRM = 14;
 
 /**
  * Shared by every hosted logger of the process: reads are synchronous, and
@@ -254,11 +253,11 @@ export class HostedLogger {
   /** A signal the placeholder passed on: HUP reopens, ALRM rotates. */
   signal(signal: number): void {
     if (this.#ended) return;
-    if (signal === SIG_ALRM) {
+    if (signal === SIG.ALRM) {
       this.#info("sigalarm received.");
       for (const dir of this.#dirs) dir.rotate();
       this.#armTimer();
-    } else if (signal === SIG_HUP) {
+    } else if (signal === SIG.HUP) {
       this.#info("sighangup received.");
       let ok = false;
       for (const dir of this.#dirs) {

@@ -15,7 +15,8 @@ const F_DUPFD_CLOEXEC = 1030;
 
 /**
  * A close-on-exec duplicate of `fd` (fcntl F_DUPFD_CLOEXEC), numbered at
- * least `options.min` (default 3).
+ * least `options.min` (default 3). With `move`, `fd` is closed once the
+ * copy is made (it stays open when that fails).
  *
  * @example
  * ```ts
@@ -23,9 +24,10 @@ const F_DUPFD_CLOEXEC = 1030;
  * const savedStderr = duplicateFd(2);
  * ```
  */
-export function duplicateFd(fd: number, options: { min?: number } = {}): number {
+export function duplicateFd(fd: number, options: { min?: number; move?: boolean } = {}): number {
   const copy = libc().fcntl(fd, F_DUPFD_CLOEXEC, options.min ?? 3);
   if (copy === -1) throw new SysError("duplicate descriptor", errno());
+  if (options.move) closeFd(fd);
   return copy;
 }
 

@@ -344,3 +344,18 @@ export function errnoOf(error: unknown): number {
   const match = typeof message === "string" ? OS_ERROR.exec(message) : null;
   return match ? Number(match[1]) : UNKNOWN_ERRNO;
 }
+
+/**
+ * What to say about a caught value: an Error's message, anything else as a
+ * string (a handler may throw a non-Error).
+ *
+ * @example
+ * ```ts
+ * import { messageOf, SysError } from "./errno.ts";
+ * messageOf(new SysError("open supervise/lock", 13)); // "unable to open supervise/lock: access denied"
+ * messageOf("gone"); // "gone"
+ * ```
+ */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

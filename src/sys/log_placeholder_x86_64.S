@@ -1,4 +1,4 @@
-# The log placeholder for x86_64 Linux: a whole static ELF (header included,
+# The log placeholder for x86_64 Linux: a whole static ELF (header from elf_header.inc,
 # assembled and cut out with scripts/session_helper.ts). See
 # src/sys/log_placeholder.ts for what it does and why.
 #
@@ -6,22 +6,8 @@
 #   prctl(PR_SET_NAME, "svlogd"); block HUP and ALRM
 #   loop: sig = rt_sigtimedwait({HUP, ALRM}); write(3, &sig, 1)
 #   exit 0 once the write fails (the host is gone); other signals: default
-        .set    BASE, 0x400000
-        .text
-ehdr:   .byte   0x7f, 'E', 'L', 'F', 2, 1, 1, 0     # ELF64, little-endian, v1, SysV
-        .quad   0
-        .short  2                       # e_type: ET_EXEC
-        .short  62                      # e_machine: EM_X86_64
-        .long   1                       # e_version
-        .quad   BASE + _start - ehdr    # e_entry
-        .quad   phdr - ehdr             # e_phoff
-        .quad   0                       # e_shoff
-        .long   0                       # e_flags
-        .short  64, 56, 1, 0, 0, 0      # e_ehsize, e_phentsize, e_phnum, e_sh*
-phdr:   .long   1, 5                    # PT_LOAD, PF_R|PF_X
-        .quad   0, BASE, BASE           # p_offset, p_vaddr, p_paddr
-        .quad   end - ehdr, end - ehdr  # p_filesz, p_memsz
-        .quad   0x1000                  # p_align
+        .include "elf_header.inc"
+        elf_header 62                           # e_machine: EM_X86_64
 
 _start: mov     $157, %eax              # prctl(PR_SET_NAME, "svlogd")
         mov     $15, %edi

@@ -8,9 +8,9 @@
  */
 
 import { cstring, errno, libc } from "./libc.ts";
-import { Errno, SysError } from "./errno.ts";
-import { AT_FDCWD, closeFd, statAt, writeFd } from "./fs.ts";
-import { duplicateFd } from "./descriptors.ts";
+import { Errno } from "./errno.ts";
+import { AT_FDCWD, closeFd, statAt } from "./fs.ts";
+import { duplicateFd, writeAll } from "./descriptors.ts";
 
 const MFD_CLOEXEC = 0x1;
 const MFD_EXEC = 0x10;
@@ -54,7 +54,10 @@ export function decodeImage(text: string): Uint8Array<ArrayBuffer> {
  * const loaded = loadProgram("runit-log-placeholder", logPlaceholderImage(Deno.build.arch)!);
  * ```
  */
-export function loadProgram(name: string, image: Uint8Array): LoadedProgram | undefined {
+export function loadProgram(
+  name: string,
+  image: Uint8Array<ArrayBuffer>,
+): LoadedProgram | undefined {
   const c = libc();
   const label = cstring(name);
   let fd = c.memfd_create(label, MFD_CLOEXEC | MFD_EXEC);
@@ -62,18 +65,11 @@ export function loadProgram(name: string, image: Uint8Array): LoadedProgram | un
   if (fd === -1 && errno() === Errno.EINVAL) fd = c.memfd_create(label, MFD_CLOEXEC);
   if (fd === -1) return undefined;
   try {
-    if (fd <= LOW_FDS) {
-      const copy = duplicateFd(fd, { min: ASIDE_FD });
-      closeFd(fd);
-      fd = copy;
-    }
-    for (let written = 0; written < image.length;) {
-      const n = writeFd(fd, image.subarray(written) as Uint8Array<ArrayBuffer>);
-      if (n <= 0) throw new SysError(`write ${name}`, Errno.EIO);
-      written += n;
-    }
+    if (fd <= LOW_FDS) fd = duplicateFd(fd, { min: ASIDE_FD, move: true });
     const path = `/proc/self/fd/${fd}`;
-    if (statAt(AT_FDCWD, path) !== undefined) return { fd, path };
+    if (writeAll(fd, image) === image.length && statAt(AT_FDCWD, path) !== undefined) {
+      return { fd, path };
+    }
   } catch {
     // Unusable here.
   }

@@ -297,14 +297,11 @@ function startInSession(
 /** `fd`, or a close-on-exec copy numbered ASIDE_FD or more when it is below 4 or in `avoid`. */
 function aside(fd: number, avoid: readonly number[]): number {
   if (fd > STATUS_FD && !avoid.includes(fd)) return fd;
-  let copy: number;
   try {
-    copy = duplicateFd(fd, { min: Math.max(ASIDE_FD, ...avoid.map((n) => n + 1)) });
+    return duplicateFd(fd, { min: Math.max(ASIDE_FD, ...avoid.map((n) => n + 1)), move: true });
   } catch {
     return fd;
   }
-  closeFd(fd);
-  return copy;
 }
 
 /** waitpid(pid, 0): for a child known to be exiting now. */

@@ -1,4 +1,4 @@
-// The session helper for aarch64 Linux: a whole static ELF (header included,
+// The session helper for aarch64 Linux: a whole static ELF (header from elf_header.inc,
 // assembled and cut out with scripts/session_helper.ts). See
 // src/sys/session_helper.ts for what it does and why.
 //
@@ -7,22 +7,8 @@
 //   parent: write(3, &pid, 4), exit 0
 //   child:  fcntl(3, F_SETFD, FD_CLOEXEC); execve(program, argv + 2, envp)
 //   on any failure: write(3, &-errno, 4), exit 111
-        .set    BASE, 0x400000
-        .text
-ehdr:   .byte   0x7f, 'E', 'L', 'F', 2, 1, 1, 0     // ELF64, little-endian, v1, SysV
-        .quad   0
-        .short  2                       // e_type: ET_EXEC
-        .short  183                     // e_machine: EM_AARCH64
-        .long   1                       // e_version
-        .quad   BASE + _start - ehdr    // e_entry
-        .quad   phdr - ehdr             // e_phoff
-        .quad   0                       // e_shoff
-        .long   0                       // e_flags
-        .short  64, 56, 1, 0, 0, 0      // e_ehsize, e_phentsize, e_phnum, e_sh*
-phdr:   .long   1, 5                    // PT_LOAD, PF_R|PF_X
-        .quad   0, BASE, BASE           // p_offset, p_vaddr, p_paddr
-        .quad   end - ehdr, end - ehdr  // p_filesz, p_memsz
-        .quad   0x1000                  // p_align
+        .include "elf_header.inc"
+        elf_header 183                          // e_machine: EM_AARCH64
 
 _start: ldr     x19, [sp]               // argc
         add     x20, sp, #8             // argv

@@ -18,7 +18,6 @@
 
 import { libc } from "./libc.ts";
 
-const SIGPIPE = 13;
 const SIG_IGN = 1n;
 /** glibc's struct sigaction is 152 bytes; the handler comes first (x86_64, aarch64). */
 const SIGACTION_SIZE = 256;
@@ -125,8 +124,8 @@ export function inheritedIgnores(): readonly number[] {
   if (ignoredAtStart) return ignoredAtStart;
   const found: number[] = [];
   // glibc refuses its own two (32, 33) with EINVAL.
-  for (let signal = 1; signal <= 64; signal++) {
-    const action = signal === SIGPIPE ? undefined : currentAction(signal);
+  for (let signal = 1; signal <= SIGNAL_MAX; signal++) {
+    const action = signal === LINUX_SIGNALS.PIPE ? undefined : currentAction(signal);
     if (action && isIgnore(action)) found.push(signal);
   }
   ignoredAtStart = found;

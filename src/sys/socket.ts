@@ -294,16 +294,8 @@ export interface PeerCredentials {
  * ```
  */
 export function peerCredentials(fd: number): PeerCredentials {
-  const credentials = new Int32Array(3);
-  const length = new Uint32Array([12]);
-  const result = libc().getsockopt(
-    fd,
-    SOL_SOCKET,
-    SO_PEERCRED,
-    new Uint8Array(credentials.buffer),
-    new Uint8Array(length.buffer),
-  );
-  if (result === -1) throw new SysError("read peer credentials", errno());
+  const credentials = intOptions(fd, SO_PEERCRED, 3);
+  if (credentials === undefined) throw new SysError("read peer credentials", errno());
   return { pid: credentials[0], uid: credentials[1], gid: credentials[2] };
 }
 
@@ -319,16 +311,21 @@ export function peerCredentials(fd: number): PeerCredentials {
  * ```
  */
 export function socketType(fd: number): number {
-  const type = new Int32Array(1);
-  const length = new Uint32Array([4]);
+  return intOptions(fd, SO_TYPE)?.[0] ?? -1;
+}
+
+/** getsockopt(SOL_SOCKET, `option`) into `count` ints; undefined on failure (errno set). */
+function intOptions(fd: number, option: number, count = 1): Int32Array | undefined {
+  const values = new Int32Array(count);
+  const length = new Uint32Array([values.byteLength]);
   const result = libc().getsockopt(
     fd,
     SOL_SOCKET,
-    SO_TYPE,
-    new Uint8Array(type.buffer),
+    option,
+    new Uint8Array(values.buffer),
     new Uint8Array(length.buffer),
   );
-  return result === -1 ? -1 : type[0];
+  return result === -1 ? undefined : values;
 }
 
 /**
