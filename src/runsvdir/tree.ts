@@ -524,7 +524,7 @@ export class ServiceTree {
       fd = watchDirectories([this.dir]);
     } catch (error) {
       // SysError's own words: `unable to watch DIR: …`.
-      warnings.push(error instanceof Error ? error.message : String(error));
+      warnings.push(messageOf(error));
       return dir;
     }
     this.#watchFd = fd;
