@@ -10,13 +10,14 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  guard,
+  type Guarded,
   hasDebianRunit,
   hasSysAdmin,
   pidOf,
   processesUnder,
   readText,
   Sandbox,
-  type Started,
   testUnless,
   waitRunning,
   waitUntil,
@@ -62,35 +63,6 @@ function drain(fd: number): string {
     if (n <= 0) return text;
     text += decoder.decode(buffer.subarray(0, n));
   }
-}
-
-/** A started runsvdir that is TERMed (then KILLed) on disposal. */
-type Guarded = Started & AsyncDisposable;
-
-function guard(started: Started): Guarded {
-  let finished = false;
-  // The process itself, not its output: Debian's runsvdir leaves runsv
-  // processes holding stderr (the sandbox ends them).
-  started.child.status.finally(() => finished = true);
-  return {
-    ...started,
-    async [Symbol.asyncDispose]() {
-      if (finished) return;
-      try {
-        Deno.kill(started.pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      const deadline = Date.now() + 10_000;
-      while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      try {
-        if (!finished) started.child.kill("SIGKILL");
-      } catch {
-        // Exited meanwhile.
-      }
-      await started.child.status;
-    },
-  };
 }
 
 /** Resident set size of `pid` in KiB (0 when gone). */

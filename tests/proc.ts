@@ -29,6 +29,12 @@ export function readProc(path: string): string {
   }
 }
 
+/** The session id of `pid` (field 6 of /proc/PID/stat); NaN when it is gone. */
+export function sessionOf(pid: number): number {
+  const stat = readProc(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
 /** Every process, from `ps -e` (one consistent snapshot). */
 export async function processTable(): Promise<ProcessRow[]> {
   const output = await new Deno.Command("ps", {
