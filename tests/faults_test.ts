@@ -190,10 +190,12 @@ Deno.test("faults: runsvdir's stderr full (reader stopped): supervision goes on"
       sb.start("sh", ["-c", 'exec "$0" "$1" 2>"$2"', runsvdir, `${sb.dir}/sv`, fifo]),
     );
     const first = await waitRunning(good);
-    // Wait for warnings to have been attempted (a second's start retries).
     await waitUntil(() => readText(`${sb.dir}/sv/noisy0/supervise/stat`).startsWith("down"), {
       what: "noisy0 to be supervised",
     });
+    // A fixed time is the fault under test, not a wait: for 1.5 s (a retry
+    // of every failed start, once a second) warnings pile up against the
+    // full pipe, which nothing outside the supervisors can observe.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     Deno.kill(first, "SIGKILL");
     const second = await waitRunning(good, { not: first, timeout: 5000 });
@@ -237,6 +239,8 @@ testUnless(
     try {
       const log = `${sb.dir}/stderr`;
       await using _runsv = runsvInto(sb, `${await bin()}/runsv`, dir, log);
+      // runsv works in `dir` too: the service is the sleep there.
+      const service = (pid: number) => readText(`/proc/${pid}/cmdline`).startsWith("sleep\0");
       const first = await waitRunning(dir);
       await fillUp(sb, supervise);
       Deno.kill(first, "SIGKILL");
@@ -252,13 +256,16 @@ testUnless(
         `runsv ${dir}: warning: unable to write supervise/status.new: out of disk space\n`,
       );
       // Stale while the disk is full, and `sv restart` waits for it...
-      const running = await waitUntil(() => processesUnder(dir).find((pid) => pid !== first), {
-        what: "the service to be started again",
-      });
+      const running = await waitUntil(
+        () => processesUnder(dir).find((pid) => service(pid) && pid !== first) ?? 0,
+        { what: "the service to be started again" },
+      );
       const status = Deno.readFileSync(`${supervise}/status`);
       assertOk(new DataView(status.buffer).getUint32(12, true) !== running, "status is stale");
       const restart = sb.run(`${await bin()}/sv`, ["-w", "10", "restart", dir]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // sv has sent its command once the service is TERMed; it then waits on the stale status.
+      // (Room must come back before runsv's one-second pause lets the next one start.)
+      await waitUntil(() => !alive(running), { what: "sv restart to stop the service" });
       // ...until room comes back: then the retry writes the state that is true now.
       await Deno.remove(`${supervise}/filler`);
       const { code, stdout } = await restart;
@@ -266,7 +273,7 @@ testUnless(
       assertMatch(stdout, /^ok: run: /);
       assertOk(alive(await waitRunning(dir, { not: first, timeout: 2000 })));
       // Reported once, not at every retry.
-      assertEquals(readText(log).split("\n").filter((line) => line).length, 1);
+      assertEquals(readText(log).split("\n").filter((line) => line).length, 1, readText(log));
     } finally {
       await sb.run("umount", ["-l", supervise]);
     }
