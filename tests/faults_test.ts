@@ -21,9 +21,9 @@ import {
   testUnless,
   waitRunning,
   waitUntil,
+  withTree,
 } from "./helpers.ts";
 import { coalesceCommands } from "../src/supervise/supervisor.ts";
-import { ServiceTree } from "../src/runsvdir/tree.ts";
 import { BoundedWriter, Children, Reactor } from "../src/reactor/mod.ts";
 import {
   AT_FDCWD,
@@ -478,17 +478,7 @@ Deno.test("faults: an unexpected exception in one supervisor: reported, that one
   await using sb = await Sandbox.create();
   const [a, b] = await sleepers(sb, 2);
   const reactor = new FaultyReactor();
-  const children = new Children();
-  const reports: string[] = [];
-  const tree = new ServiceTree(`${sb.dir}/sv`, {
-    reactor,
-    children,
-    report: (line) => reports.push(line),
-    retryMs: 100,
-  });
-  const running = reactor.run();
-  try {
-    tree.start();
+  await withTree(`${sb.dir}/sv`, async (_tree, reports) => {
     const [pidA, pidB] = await Promise.all([waitRunning(a), waitRunning(b)]);
     // A command to s0: after acting on it, its supervisor watches its FIFO again, and throws.
     reactor.arm();
@@ -508,13 +498,7 @@ Deno.test("faults: an unexpected exception in one supervisor: reported, that one
     assertOk(alive(pidB));
     const status = await sb.run(`${await bin()}/sv`, ["-w", "5", "restart", a]);
     assertEquals(status.code, 0, status.stdout);
-  } finally {
-    await tree.stop({ timeoutMs: 2000 });
-    children.close();
-    reactor.stop();
-    await running;
-    reactor.close();
-  }
+  }, { reactor });
 });
 
 Deno.test("faults: hostile states in some service directories leave runsvdir and the others alone", async () => {

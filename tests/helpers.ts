@@ -469,14 +469,17 @@ export async function waitRunning(
 
 /**
  * Run a {@link ServiceTree} over `dir` in this process (retries every 100 ms),
- * hand it and its report lines to `body`, then stop and close everything.
+ * hand it and its report lines to `body`, then stop and close everything
+ * (`options.reactor` too: a test's own, e.g. one that injects faults).
  */
 export async function withTree(
   dir: string,
   body: (tree: ServiceTree, reports: string[]) => Promise<void>,
-  options: Pick<ServiceTreeOptions, "rescanMs" | "settleMs" | "settleMaxMs"> = {},
+  options: Pick<ServiceTreeOptions, "rescanMs" | "settleMs" | "settleMaxMs"> & {
+    reactor?: Reactor;
+  } = {},
 ): Promise<void> {
-  const reactor = new Reactor();
+  const { reactor = new Reactor(), ...treeOptions } = options;
   const children = new Children();
   const reports: string[] = [];
   const tree = new ServiceTree(dir, {
@@ -484,7 +487,7 @@ export async function withTree(
     children,
     report: (line) => reports.push(line),
     retryMs: 100,
-    ...options,
+    ...treeOptions,
   });
   const running = reactor.run();
   try {
