@@ -21,21 +21,13 @@ import {
   waitUntil,
   within,
 } from "./helpers.ts";
+import { isPlaceholder } from "./proc.ts";
 import { type Case, CASES, normalize, snapshot } from "./svlog_cases.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const DEBIAN = "/usr/bin/svlogd";
 const debian = hasDebianRunit();
-
-/** Whether `pid` is a log placeholder (a hosted svlogd), by its executable. */
-function isPlaceholder(pid: number): boolean {
-  try {
-    return Deno.readLinkSync(`/proc/${pid}/exe`).includes("runit-log-placeholder");
-  } catch {
-    return false;
-  }
-}
 
 /** Whether `pid` runs Deno (a standalone svlogd). */
 function isDeno(pid: number): boolean {

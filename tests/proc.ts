@@ -35,6 +35,15 @@ export function sessionOf(pid: number): number {
   return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
 }
 
+/** Whether `pid` is a log placeholder (a hosted svlogd), by its executable. */
+export function isPlaceholder(pid: number): boolean {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/exe`).includes("runit-log-placeholder");
+  } catch {
+    return false;
+  }
+}
+
 /** Every process, from `ps -e` (one consistent snapshot). */
 export async function processTable(): Promise<ProcessRow[]> {
   const output = await new Deno.Command("ps", {
