@@ -45,7 +45,7 @@ export function isPlaceholder(pid: number): boolean {
 }
 
 /** Every process, from `ps -e` (one consistent snapshot). */
-export async function processTable(): Promise<ProcessRow[]> {
+async function processTable(): Promise<ProcessRow[]> {
   const output = await new Deno.Command("ps", {
     args: ["-e", "-o", "pid=,ppid=,stat=,comm="],
     stdout: "piped",

@@ -8,7 +8,7 @@
 
 import { within } from "./helpers.ts";
 
-export const STAMPS: Array<[RegExp, string]> = [
+const STAMPS: Array<[RegExp, string]> = [
   [/@4000000[0-9a-f]{17} /g, "<tai64n> "],
   [/@4000000[0-9a-f]{17}\.([stu])/g, "<rotated>.$1"],
   [/\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} /g, "<tt> "],
