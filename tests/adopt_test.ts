@@ -9,13 +9,12 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
-  hasDebianRunit,
+  debianTest,
   pidOf,
   processesUnder,
   readText,
   Sandbox,
   type Started,
-  testUnless,
   waitRunning,
   waitUntil,
 } from "./helpers.ts";
@@ -260,9 +259,8 @@ Deno.test("adopt: runsv KILLed, a logged service keeps logging", async () => {
 const COUNTER =
   `exec perl -e '$|=1; for ($i = 1; ; $i++) { print "line$i\\n"; select(undef, undef, undef, 0.01) }'`;
 
-testUnless(
+debianTest(
   "adopt: a standalone logger (Debian's svlogd) is adopted, a new ./run joins its pipe",
-  hasDebianRunit() ? undefined : "Debian's runit is not installed",
   async () => {
     await using sb = await Sandbox.create();
     const dir = await sb.service("counter", { run: COUNTER, log: "exec /usr/bin/svlogd ./main" });

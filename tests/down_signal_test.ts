@@ -8,11 +8,10 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
-  hasDebianRunit,
+  debianTest,
   pidOf,
   readText,
   Sandbox,
-  testUnless,
   waitRunning,
   waitUntil,
   within,
@@ -163,9 +162,8 @@ Deno.test("down-signal: runsvdir's shutdown sends it", async () => {
   assertEquals(got(dir), ["start", "INT"]);
 });
 
-testUnless(
+debianTest(
   "down-signal: Debian's sv drives such a service unchanged",
-  hasDebianRunit() ? undefined : "Debian's runit is not installed",
   async () => {
     await using sb = await Sandbox.create();
     const dir = await sb.service("web", { run: TRAPPING_RUN });

@@ -10,19 +10,20 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  guard,
+  type Guarded,
   hasDebianRunit,
   hasSysAdmin,
   pidOf,
   processesUnder,
   readText,
   Sandbox,
-  type Started,
   testUnless,
   waitRunning,
   waitUntil,
+  withTree,
 } from "./helpers.ts";
 import { coalesceCommands } from "../src/supervise/supervisor.ts";
-import { ServiceTree } from "../src/runsvdir/tree.ts";
 import { BoundedWriter, Children, Reactor } from "../src/reactor/mod.ts";
 import {
   AT_FDCWD,
@@ -62,35 +63,6 @@ function drain(fd: number): string {
     if (n <= 0) return text;
     text += decoder.decode(buffer.subarray(0, n));
   }
-}
-
-/** A started runsvdir that is TERMed (then KILLed) on disposal. */
-type Guarded = Started & AsyncDisposable;
-
-function guard(started: Started): Guarded {
-  let finished = false;
-  // The process itself, not its output: Debian's runsvdir leaves runsv
-  // processes holding stderr (the sandbox ends them).
-  started.child.status.finally(() => finished = true);
-  return {
-    ...started,
-    async [Symbol.asyncDispose]() {
-      if (finished) return;
-      try {
-        Deno.kill(started.pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      const deadline = Date.now() + 10_000;
-      while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      try {
-        if (!finished) started.child.kill("SIGKILL");
-      } catch {
-        // Exited meanwhile.
-      }
-      await started.child.status;
-    },
-  };
 }
 
 /** Resident set size of `pid` in KiB (0 when gone). */
@@ -218,10 +190,12 @@ Deno.test("faults: runsvdir's stderr full (reader stopped): supervision goes on"
       sb.start("sh", ["-c", 'exec "$0" "$1" 2>"$2"', runsvdir, `${sb.dir}/sv`, fifo]),
     );
     const first = await waitRunning(good);
-    // Wait for warnings to have been attempted (a second's start retries).
     await waitUntil(() => readText(`${sb.dir}/sv/noisy0/supervise/stat`).startsWith("down"), {
       what: "noisy0 to be supervised",
     });
+    // A fixed time is the fault under test, not a wait: for 1.5 s (a retry
+    // of every failed start, once a second) warnings pile up against the
+    // full pipe, which nothing outside the supervisors can observe.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     Deno.kill(first, "SIGKILL");
     const second = await waitRunning(good, { not: first, timeout: 5000 });
@@ -265,6 +239,8 @@ testUnless(
     try {
       const log = `${sb.dir}/stderr`;
       await using _runsv = runsvInto(sb, `${await bin()}/runsv`, dir, log);
+      // runsv works in `dir` too: the service is the sleep there.
+      const service = (pid: number) => readText(`/proc/${pid}/cmdline`).startsWith("sleep\0");
       const first = await waitRunning(dir);
       await fillUp(sb, supervise);
       Deno.kill(first, "SIGKILL");
@@ -280,13 +256,16 @@ testUnless(
         `runsv ${dir}: warning: unable to write supervise/status.new: out of disk space\n`,
       );
       // Stale while the disk is full, and `sv restart` waits for it...
-      const running = await waitUntil(() => processesUnder(dir).find((pid) => pid !== first), {
-        what: "the service to be started again",
-      });
+      const running = await waitUntil(
+        () => processesUnder(dir).find((pid) => service(pid) && pid !== first) ?? 0,
+        { what: "the service to be started again" },
+      );
       const status = Deno.readFileSync(`${supervise}/status`);
       assertOk(new DataView(status.buffer).getUint32(12, true) !== running, "status is stale");
       const restart = sb.run(`${await bin()}/sv`, ["-w", "10", "restart", dir]);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // sv has sent its command once the service is TERMed; it then waits on the stale status.
+      // (Room must come back before runsv's one-second pause lets the next one start.)
+      await waitUntil(() => !alive(running), { what: "sv restart to stop the service" });
       // ...until room comes back: then the retry writes the state that is true now.
       await Deno.remove(`${supervise}/filler`);
       const { code, stdout } = await restart;
@@ -294,7 +273,7 @@ testUnless(
       assertMatch(stdout, /^ok: run: /);
       assertOk(alive(await waitRunning(dir, { not: first, timeout: 2000 })));
       // Reported once, not at every retry.
-      assertEquals(readText(log).split("\n").filter((line) => line).length, 1);
+      assertEquals(readText(log).split("\n").filter((line) => line).length, 1, readText(log));
     } finally {
       await sb.run("umount", ["-l", supervise]);
     }
@@ -499,17 +478,7 @@ Deno.test("faults: an unexpected exception in one supervisor: reported, that one
   await using sb = await Sandbox.create();
   const [a, b] = await sleepers(sb, 2);
   const reactor = new FaultyReactor();
-  const children = new Children();
-  const reports: string[] = [];
-  const tree = new ServiceTree(`${sb.dir}/sv`, {
-    reactor,
-    children,
-    report: (line) => reports.push(line),
-    retryMs: 100,
-  });
-  const running = reactor.run();
-  try {
-    tree.start();
+  await withTree(`${sb.dir}/sv`, async (_tree, reports) => {
     const [pidA, pidB] = await Promise.all([waitRunning(a), waitRunning(b)]);
     // A command to s0: after acting on it, its supervisor watches its FIFO again, and throws.
     reactor.arm();
@@ -529,13 +498,7 @@ Deno.test("faults: an unexpected exception in one supervisor: reported, that one
     assertOk(alive(pidB));
     const status = await sb.run(`${await bin()}/sv`, ["-w", "5", "restart", a]);
     assertEquals(status.code, 0, status.stdout);
-  } finally {
-    await tree.stop({ timeoutMs: 2000 });
-    children.close();
-    reactor.stop();
-    await running;
-    reactor.close();
-  }
+  }, { reactor });
 });
 
 Deno.test("faults: hostile states in some service directories leave runsvdir and the others alone", async () => {

@@ -9,7 +9,7 @@
 import { install } from "../scripts/install.ts";
 import { Children, Reactor } from "../src/reactor/mod.ts";
 import { ServiceTree, type ServiceTreeOptions } from "../src/runsvdir/tree.ts";
-import { AT_FDCWD, readLinkAt } from "../src/sys/fs.ts";
+import { AT_FDCWD, readFd, readLinkAt } from "../src/sys/fs.ts";
 
 const decoder = new TextDecoder();
 
@@ -87,6 +87,40 @@ export interface Started {
   child: Deno.ChildProcess;
   /** Resolves with the exit code (and collected stderr when piped). */
   done: Promise<Output>;
+}
+
+/** A started process that is TERMed (then KILLed) on disposal, if still running. */
+export type Guarded = Started & AsyncDisposable;
+
+/**
+ * Stop `started` when the scope that holds it ends, before the sandbox does:
+ * TERM it (or the pid `options.term` names, e.g. a PID 1 behind `unshare`),
+ * KILL it after 10 s. Waits for the process, not its output: Debian's
+ * runsvdir leaves runsv processes holding stderr (the sandbox ends them).
+ */
+export function guard(started: Started, options: { term?: () => number } = {}): Guarded {
+  let finished = false;
+  started.child.status.finally(() => finished = true);
+  return {
+    ...started,
+    async [Symbol.asyncDispose]() {
+      if (finished) return;
+      try {
+        Deno.kill(options.term?.() || started.pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await within(started.child.status, { timeout: 10_000, what: `${started.pid} to end` })
+        .catch(() => {
+          try {
+            started.child.kill("SIGKILL");
+          } catch {
+            // Exited meanwhile.
+          }
+        });
+      await started.child.status;
+    },
+  };
 }
 
 /** Owns everything a test starts; `await using` stops it all. */
@@ -327,6 +361,14 @@ export function testUnless(
   Deno.test({ name: reason ? `${name} (ignored: ${reason})` : name, ignore: !!reason, fn });
 }
 
+/**
+ * A test that compares with Debian's runit (the oracle): reported as
+ * ignored, with the reason, where it is not installed.
+ */
+export function debianTest(name: string, fn: () => Promise<void>): void {
+  testUnless(name, hasDebianRunit() ? undefined : "Debian's runit is not installed", fn);
+}
+
 /** Where `name` is on PATH, if anywhere. */
 export function onPath(name: string): string | undefined {
   for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
@@ -427,14 +469,17 @@ export async function waitRunning(
 
 /**
  * Run a {@link ServiceTree} over `dir` in this process (retries every 100 ms),
- * hand it and its report lines to `body`, then stop and close everything.
+ * hand it and its report lines to `body`, then stop and close everything
+ * (`options.reactor` too: a test's own, e.g. one that injects faults).
  */
 export async function withTree(
   dir: string,
   body: (tree: ServiceTree, reports: string[]) => Promise<void>,
-  options: Pick<ServiceTreeOptions, "rescanMs" | "settleMs" | "settleMaxMs"> = {},
+  options: Pick<ServiceTreeOptions, "rescanMs" | "settleMs" | "settleMaxMs"> & {
+    reactor?: Reactor;
+  } = {},
 ): Promise<void> {
-  const reactor = new Reactor();
+  const { reactor = new Reactor(), ...treeOptions } = options;
   const children = new Children();
   const reports: string[] = [];
   const tree = new ServiceTree(dir, {
@@ -442,7 +487,7 @@ export async function withTree(
     children,
     report: (line) => reports.push(line),
     retryMs: 100,
-    ...options,
+    ...treeOptions,
   });
   const running = reactor.run();
   try {
@@ -455,4 +500,18 @@ export async function withTree(
     await running;
     reactor.close();
   }
+}
+
+/** Read the non-blocking `fd` (a pipe's read end) to end of file, within a deadline. */
+export async function readAll(fd: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(4096);
+  await waitUntil(() => {
+    for (;;) {
+      const n = readFd(fd, buffer);
+      if (n <= 0) return n === 0;
+      chunks.push(buffer.slice(0, n));
+    }
+  }, { what: `end of file on descriptor ${fd}`, interval: 5 });
+  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
 }

@@ -573,14 +573,13 @@ Deno.test("dispatch: the multicall binary as process 1 is runit(8), otherwise th
 });
 
 testUnless("demo:init boots a stage layout in a namespace and halts it", cannotBoot, async () => {
-  const result = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "demo:init"],
+  // Through the sandbox for its deadline: a demo that does not halt is KILLed.
+  await using sb = await Sandbox.create();
+  const result = await sb.run(Deno.execPath(), ["task", "demo:init"], {
     cwd: new URL("..", import.meta.url).pathname,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const output = new TextDecoder().decode(result.stdout);
-  assertEquals(result.code, 0, output + new TextDecoder().decode(result.stderr));
+  });
+  const output = result.stdout;
+  assertEquals(result.code, 0, output + result.stderr);
   assertMatch(output, /^run: hello: \(pid \d+\) \d+s$/m);
   assertMatch(output, /^console\| hello: finished$/m);
   assertMatch(output, /ended by SIGINT/);

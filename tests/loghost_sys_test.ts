@@ -35,7 +35,7 @@ const decoder = new TextDecoder();
 
 function cloexec(fd: number): boolean {
   const flags = /^flags:\s+([0-7]+)$/m.exec(Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`));
-  return (parseInt(flags![1], 8) & 0o2000000) !== 0;
+  return (parseInt(flags![1], 8) & O.CLOEXEC) !== 0;
 }
 
 Deno.test("socket pair: a message carries descriptors that work in the receiver", () => {

@@ -21,21 +21,13 @@ import {
   waitUntil,
   within,
 } from "./helpers.ts";
-import { type Case, CASES, normalize, snapshot } from "./svlog_cases.ts";
+import { isPlaceholder } from "./proc.ts";
+import { type Case, CASES, logDirs, normalize, runWith, snapshot } from "./svlog_cases.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const DEBIAN = "/usr/bin/svlogd";
 const debian = hasDebianRunit();
-
-/** Whether `pid` is a log placeholder (a hosted svlogd), by its executable. */
-function isPlaceholder(pid: number): boolean {
-  try {
-    return Deno.readLinkSync(`/proc/${pid}/exe`).includes("runit-log-placeholder");
-  } catch {
-    return false;
-  }
-}
 
 /** Whether `pid` runs Deno (a standalone svlogd). */
 function isDeno(pid: number): boolean {
@@ -97,27 +89,11 @@ async function hostedPair(sb: Sandbox, name: string, test: Case): Promise<[strin
   const results: string[] = [];
   for (const which of ["debian", "hosted"]) {
     const root = which === "debian" ? `${sb.dir}/${name}-debian` : `${sb.dir}/${name}/log`;
-    const dirs: string[] = [];
-    for (let i = 0; i < (test.dirs ?? 1); i++) {
-      await Deno.mkdir(`${root}/log${i}`, { recursive: true });
-      if (test.config !== undefined) {
-        await Deno.writeTextFile(`${root}/log${i}/config`, test.config.replaceAll("%i", `${i}`));
-      }
-      dirs.push(`log${i}`);
-    }
+    const dirs = await logDirs(root, test);
     let stderr: string;
     if (which === "debian") {
-      const child = new Deno.Command(DEBIAN, {
-        args: [...test.args, ...dirs],
-        cwd: root,
-        stdin: "piped",
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      const writer = child.stdin.getWriter();
-      await writer.write(input).catch(() => {});
-      await writer.close().catch(() => {});
-      stderr = decoder.decode((await child.output()).stderr).replaceAll(DEBIAN, "svlogd");
+      const theirs = await runWith(DEBIAN, [...test.args, ...dirs], { cwd: root, input });
+      stderr = theirs.stderr.replaceAll(DEBIAN, "svlogd");
     } else {
       const ours = await bin();
       const dir = await sb.service(name, {

@@ -18,15 +18,21 @@ export interface Bind {
 }
 
 /**
- * Why namespace tests cannot run here, or undefined when they can.
+ * Why namespace tests cannot run here, or undefined when they can. `oracle`:
+ * a program of Debian's runit the tests compare with, which must be installed.
  *
  * @example
  * ```ts ignore
  * import { namespaceSkipReason } from "./mount_namespace.ts";
  * Deno.test({ name: "x", ignore: namespaceSkipReason() !== undefined, fn() {} });
+ * const reason = () => namespaceSkipReason({ oracle: "/usr/sbin/utmpset" });
  * ```
  */
-export function namespaceSkipReason(): string | undefined {
+export function namespaceSkipReason(options: { oracle?: string } = {}): string | undefined {
+  if (options.oracle !== undefined && !exists(options.oracle)) {
+    const name = options.oracle.slice(options.oracle.lastIndexOf("/") + 1);
+    return `Debian's ${name} (package runit, the oracle) is not installed`;
+  }
   if (!hasSysAdmin()) return "unshare --mount needs root with CAP_SYS_ADMIN";
   if (!exists("/usr/bin/unshare")) return "unshare (util-linux) is not installed";
   return undefined;

@@ -29,8 +29,23 @@ export function readProc(path: string): string {
   }
 }
 
+/** The session id of `pid` (field 6 of /proc/PID/stat); NaN when it is gone. */
+export function sessionOf(pid: number): number {
+  const stat = readProc(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
+/** Whether `pid` is a log placeholder (a hosted svlogd), by its executable. */
+export function isPlaceholder(pid: number): boolean {
+  try {
+    return Deno.readLinkSync(`/proc/${pid}/exe`).includes("runit-log-placeholder");
+  } catch {
+    return false;
+  }
+}
+
 /** Every process, from `ps -e` (one consistent snapshot). */
-export async function processTable(): Promise<ProcessRow[]> {
+async function processTable(): Promise<ProcessRow[]> {
   const output = await new Deno.Command("ps", {
     args: ["-e", "-o", "pid=,ppid=,stat=,comm="],
     stdout: "piped",

@@ -8,13 +8,8 @@
 
 import { assertEquals, assertOk } from "./assert.ts";
 import { bin, onPath, processesUnder, Sandbox, waitRunning, waitUntil } from "./helpers.ts";
+import { sessionOf } from "./proc.ts";
 import { sessionHelperImage } from "../src/sys/session_helper.ts";
-
-/** The session of `pid`, from /proc/PID/stat. */
-function sessionOf(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
-}
 
 /** `pid`'s open descriptors, each as `N -> what it is`, sorted. */
 function descriptors(pid: number): string[] {

@@ -9,8 +9,8 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  debianTest,
   exists,
-  hasDebianRunit,
   normalizeStatus,
   pidOf,
   processesUnder,
@@ -268,9 +268,8 @@ testUnless(
   },
 );
 
-testUnless(
+debianTest(
   "Debian's sv drives a service that declares readiness under our runsv, unchanged",
-  hasDebianRunit() ? undefined : "Debian's runit is not installed",
   async () => {
     await using sb = await Sandbox.create();
     const dir = await fdService(sb, "web", "sleep 0.2; echo >&3; exec sleep 100");
@@ -297,9 +296,8 @@ testUnless(
   },
 );
 
-testUnless(
+debianTest(
   "under Debian's runsv, which records no readiness, our sv does not wait for it",
-  hasDebianRunit() ? undefined : "Debian's runit is not installed",
   async () => {
     await using sb = await Sandbox.create();
     const dir = await fdService(sb, "web", "exec sleep 100");

@@ -7,7 +7,7 @@
  * scripts wait with `sleep`; here each step waits for its condition.
  */
 import { assertEquals, assertOk } from "./assert.ts";
-import { bin, hasDebianRunit, readText, Sandbox, waitUntil } from "./helpers.ts";
+import { bin, hasDebianRunit, readText, Sandbox, waitUntil, within } from "./helpers.ts";
 import { USAGE, versionLine } from "../src/cli/program.ts";
 
 const decoder = new TextDecoder();
@@ -134,6 +134,19 @@ function startRunsv(sb: Sandbox, options: { who: Who; path: string; dir: string;
   );
 }
 
+/**
+ * runit's check service in `check-tmp`: its run says "starting" and sleeps;
+ * `out` is for runsv's output, `path` finds `who`'s programs first.
+ */
+async function checkService(sb: Sandbox, who: Who) {
+  const path = await pathFor(who);
+  const ctmp = `${sb.dir}/check-tmp`;
+  const out = `${sb.dir}/out`;
+  await Deno.mkdir(ctmp);
+  await writeScript(`${ctmp}/run`, ["echo starting", "exec sleep 14"]);
+  return { path, ctmp, out };
+}
+
 async function writeScript(path: string, lines: string[]): Promise<void> {
   await Deno.writeTextFile(path, `#!/bin/sh\n${lines.join("\n")}\n`, { mode: 0o700 });
 }
@@ -148,11 +161,7 @@ for (const who of ["ours", "debian"] as const) {
     ignore: who === "debian" && NO_DEBIAN,
     async fn() {
       await using sb = await Sandbox.create();
-      const path = await pathFor(who);
-      const ctmp = `${sb.dir}/check-tmp`;
-      const out = `${sb.dir}/out`;
-      await Deno.mkdir(ctmp);
-      await writeScript(`${ctmp}/run`, ["echo starting", "exec sleep 14"]);
+      const { path, ctmp, out } = await checkService(sb, who);
       const control = (letter: string, at = "supervise") =>
         Deno.writeTextFile(`${ctmp}/${at}/control`, letter);
 
@@ -212,11 +221,7 @@ for (const who of ["ours", "debian"] as const) {
     ignore: who === "debian" && NO_DEBIAN,
     async fn() {
       await using sb = await Sandbox.create();
-      const path = await pathFor(who);
-      const ctmp = `${sb.dir}/check-tmp`;
-      const out = `${sb.dir}/out`;
-      await Deno.mkdir(ctmp);
-      await writeScript(`${ctmp}/run`, ["echo starting", "exec sleep 14"]);
+      const { path, ctmp, out } = await checkService(sb, who);
       const runsv = startRunsv(sb, { who, path, dir: ctmp, out });
       await waitUntil(() => runningStat(`${ctmp}/supervise/stat`), { what: "run" });
       assertEquals(await shell(`sv down "${ctmp}"; echo $?`, { who, cwd: sb.dir }), "0\n");
@@ -275,7 +280,7 @@ for (const who of ["ours", "debian"] as const) {
       } finally {
         await writer.close();
       }
-      assertEquals((await svlogd.status).code, 0);
+      assertEquals((await within(svlogd.status, { what: "svlogd to exit" })).code, 0);
       assertEquals(readText(`${ctmp}/current`), "");
     },
   });

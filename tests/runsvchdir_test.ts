@@ -13,12 +13,7 @@ const DEBIAN = "/usr/sbin/runsvchdir";
 const SVDIR = "/etc/runit/runsvdir";
 
 function skipReason(): string | undefined {
-  try {
-    Deno.statSync(DEBIAN);
-  } catch {
-    return "Debian's runsvchdir (package runit, the oracle) is not installed";
-  }
-  return namespaceSkipReason();
+  return namespaceSkipReason({ oracle: DEBIAN });
 }
 
 /** How a tree is laid out: name → "dir", "file", or "-> target" for a symlink. */

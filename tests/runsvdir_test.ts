@@ -2,53 +2,20 @@ import { assertEquals, assertMatch, assertOk } from "./assert.ts";
 import {
   alive,
   bin,
+  debianTest,
   exists,
-  hasDebianRunit,
+  guard,
+  type Guarded,
   hasSysAdmin,
   pidOf,
   readText,
   Sandbox,
-  type Started,
   testUnless,
   waitRunning,
   waitUntil,
   within,
 } from "./helpers.ts";
-import { childrenOf, readProc } from "./proc.ts";
-
-/** The session id of `pid` (field 6 of /proc/PID/stat). */
-function sessionOf(pid: number): number {
-  const stat = readProc(`/proc/${pid}/stat`);
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
-}
-
-/** A test that compares with Debian's runit: ignored, with the reason, without it. */
-function debianTest(name: string, fn: () => Promise<void>): void {
-  testUnless(name, hasDebianRunit() ? undefined : "Debian's runit is not installed", fn);
-}
-
-/** A started process that is TERMed (then KILLed) on disposal if still running. */
-type Guarded = Started & AsyncDisposable;
-
-function guard(started: Started, options: { term?: () => number } = {}): Guarded {
-  let finished = false;
-  started.done.finally(() => finished = true);
-  return {
-    ...started,
-    async [Symbol.asyncDispose]() {
-      if (finished) return;
-      try {
-        Deno.kill(options.term?.() || started.pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      const deadline = Date.now() + 10_000;
-      while (!finished && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      if (!finished) started.child.kill("SIGKILL");
-      await started.done.catch(() => {});
-    },
-  };
-}
+import { childrenOf, readProc, sessionOf } from "./proc.ts";
 
 async function runsvdir(
   sb: Sandbox,

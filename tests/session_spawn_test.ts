@@ -11,6 +11,7 @@ import {
   onPath,
   pidOf,
   processesUnder,
+  readAll,
   readText,
   Sandbox,
   waitRunning,
@@ -21,7 +22,6 @@ import {
   closeFd,
   exitCode,
   makePipe,
-  readFd,
   sendSignal,
   SIG,
   spawn,
@@ -42,21 +42,6 @@ function idsOf(pid: number): { ppid: number; pgid: number; sid: number } {
 const python = onPath("python3");
 const setsid = onPath("setsid");
 const qemu = onPath("qemu-aarch64");
-
-/** Read a non-blocking pipe to its end, with a deadline. */
-async function readAll(fd: number): Promise<string> {
-  const chunks: number[] = [];
-  const buffer = new Uint8Array(4096);
-  await waitUntil(() => {
-    for (;;) {
-      const n = readFd(fd, buffer);
-      if (n === 0) return true;
-      if (n < 0) return false;
-      chunks.push(...buffer.subarray(0, n));
-    }
-  }, { what: "the child's output", interval: 5 });
-  return new TextDecoder().decode(new Uint8Array(chunks));
-}
 
 Deno.test("session spawn: our child, in a new session and group that it does not lead", async () => {
   const pid = spawn(["sleep", "1000"], { path: "/bin/sleep", newSession: true });

@@ -6,26 +6,11 @@ import {
   makePipe,
   O,
   openAt,
-  readFd,
   spawn,
   SysError,
   waitFor,
 } from "../src/sys/mod.ts";
-import { Sandbox, waitUntil, within } from "./helpers.ts";
-
-/** Read the non-blocking `fd` to end of file, within a deadline. */
-async function readAll(fd: number): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  const buffer = new Uint8Array(4096);
-  await waitUntil(() => {
-    for (;;) {
-      const n = readFd(fd, buffer);
-      if (n <= 0) return n === 0;
-      chunks.push(buffer.slice(0, n));
-    }
-  }, { what: `end of file on descriptor ${fd}`, interval: 5 });
-  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
-}
+import { readAll, Sandbox, within } from "./helpers.ts";
 
 Deno.test("spawn: directory fd, dup2, default signals, empty mask", async () => {
   await using sb = await Sandbox.create();

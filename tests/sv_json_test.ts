@@ -4,11 +4,10 @@ import { getopt } from "../src/cli/getopt.ts";
 import {
   alive,
   bin,
-  hasDebianRunit,
+  debianTest,
   pidOf,
   readText,
   Sandbox,
-  testUnless,
   waitRunning,
   waitUntil,
 } from "./helpers.ts";
@@ -180,9 +179,8 @@ Deno.test("sv check --json: ok when done, timeout when ./check keeps failing", a
   assertEquals(Object.keys(o), [...FIELDS, "log", "check"]);
 });
 
-testUnless(
+debianTest(
   "sv status --json: against Debian's runsv",
-  () => hasDebianRunit() ? undefined : "Debian's runit is not installed",
   async () => {
     await using sb = await Sandbox.create();
     const web = await sb.service("web", { run: "exec sleep 100", log: "exec cat >/dev/null" });

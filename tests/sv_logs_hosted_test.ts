@@ -17,15 +17,7 @@ import {
   waitRunning,
   waitUntil,
 } from "./helpers.ts";
-
-/** Whether `pid` is a log placeholder (a hosted svlogd), by its executable. */
-function isPlaceholder(pid: number): boolean {
-  try {
-    return Deno.readLinkSync(`/proc/${pid}/exe`).includes("runit-log-placeholder");
-  } catch {
-    return false;
-  }
-}
+import { isPlaceholder } from "./proc.ts";
 
 Deno.test("sv logs: a hosted logger's directory that only running log/run reveals", async () => {
   await using sb = await Sandbox.create();

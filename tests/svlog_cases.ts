@@ -1,12 +1,14 @@
 /**
  * What the svlogd tests share: the cases run against Debian's svlogd, and a
  * log directory turned into comparable text (stamps by format, rotated
- * names by order).
+ * names by order), and how a case is set up and run.
  *
  * @module
  */
 
-export const STAMPS: Array<[RegExp, string]> = [
+import { within } from "./helpers.ts";
+
+const STAMPS: Array<[RegExp, string]> = [
   [/@4000000[0-9a-f]{17} /g, "<tai64n> "],
   [/@4000000[0-9a-f]{17}\.([stu])/g, "<rotated>.$1"],
   [/\d{4}-\d\d-\d\d_\d\d:\d\d:\d\d\.\d{5} /g, "<tt> "],
@@ -109,3 +111,51 @@ export const CASES: Record<string, Case> = {
     config: "# comment\n\nufoo\nu1.2.3.4:0\nbogus\nn",
   },
 };
+
+/** Make `test`'s log directories `log0`, `log1`, … under `root`, with its config; their names. */
+export async function logDirs(root: string, test: Case): Promise<string[]> {
+  const dirs: string[] = [];
+  for (let i = 0; i < (test.dirs ?? 1); i++) {
+    await Deno.mkdir(`${root}/log${i}`, { recursive: true });
+    if (test.config !== undefined) {
+      await Deno.writeTextFile(`${root}/log${i}/config`, test.config.replaceAll("%i", `${i}`));
+    }
+    dirs.push(`log${i}`);
+  }
+  return dirs;
+}
+
+/**
+ * Run `command` with `input` on stdin (bytes, through a pipe): its exit code
+ * and stderr. One that has not exited after 60 s is KILLed and the call fails.
+ */
+export async function runWith(
+  command: string,
+  args: string[],
+  options: { cwd: string; input: Uint8Array | string },
+): Promise<{ code: number; stderr: string }> {
+  const child = new Deno.Command(command, {
+    args,
+    cwd: options.cwd,
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const input = typeof options.input === "string"
+    ? new TextEncoder().encode(options.input)
+    : options.input;
+  // A program that exits first (a usage error) fails these: its exit says what matters.
+  await writer.write(input).catch(() => {});
+  await writer.close().catch(() => {});
+  const output = await within(child.output(), { timeout: 60_000, what: `${command} to exit` })
+    .catch((error) => {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Exited meanwhile.
+      }
+      throw error;
+    });
+  return { code: output.code, stderr: new TextDecoder().decode(output.stderr) };
+}

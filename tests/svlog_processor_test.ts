@@ -5,7 +5,7 @@
  */
 
 import { assertEquals } from "./assert.ts";
-import { Sandbox, waitUntil } from "./helpers.ts";
+import { Sandbox, waitUntil, within } from "./helpers.ts";
 import { Children } from "../src/reactor/mod.ts";
 import { Processor } from "../src/svlog/processor.ts";
 import { AT_FDCWD, closeFd, O, openAt } from "../src/sys/mod.ts";
@@ -20,19 +20,6 @@ function mode(path: string): string {
 
 function names(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
-}
-
-/** `promise`, or a failure naming `what` after `ms` (the timer also keeps the loop alive). */
-async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** A log directory with a rotated file, a processor for it, and cleanup. */
@@ -69,7 +56,7 @@ Deno.test("processor: its output replaces the rotated file; state passes from 4 
     await Deno.writeTextFile(`${dir}/state`, "before\n");
     processor.start(INPUT, { dirFd, command: "tr a-z A-Z; cat <&4; echo next >&5" });
     assertEquals(processor.busy, true);
-    await within(processor.idle(), "the processor");
+    await within(processor.idle(), { what: "the processor" });
     assertEquals(processor.busy, false);
     assertEquals(names(dir), [DONE, "state"]);
     assertEquals(Deno.readTextFileSync(`${dir}/${DONE}`), "HELLO\nWORLD\nbefore\n");
@@ -87,7 +74,7 @@ Deno.test("processor: a failure reruns it on the same file, from a fresh .t", as
     // The first run writes half an output and fails; the second succeeds.
     const command = "if test -e tried; then tr a-z A-Z; else echo junk; touch tried; exit 3; fi";
     processor.start(INPUT, { dirFd, command });
-    await within(processor.idle(), "the processor");
+    await within(processor.idle(), { what: "the processor" });
     assertEquals(Deno.readTextFileSync(`${dir}/${DONE}`), "HELLO\nWORLD\n");
     assertEquals(names(dir), [DONE, "state", "tried"]);
     assertEquals(messages, [
@@ -102,7 +89,7 @@ Deno.test("processor: a failure reruns it on the same file, from a fresh .t", as
 Deno.test("processor: killed by a signal counts as done, as in runit", async () => {
   await withLog(async ({ dir, dirFd, processor }) => {
     processor.start(INPUT, { dirFd, command: "echo partial; kill -KILL $$" });
-    await within(processor.idle(), "the processor");
+    await within(processor.idle(), { what: "the processor" });
     assertEquals(names(dir), [DONE, "state"]);
     assertEquals(Deno.readTextFileSync(`${dir}/${DONE}`), "partial\n");
   });
@@ -116,7 +103,7 @@ Deno.test("processor: one at a time; a missing input is reported, nothing runs",
     processor.start(INPUT, { dirFd, command: "cat" });
     assertEquals(messages.at(-1), `svlogd: warning: processor already running: ${dir}\n`);
     await Deno.remove(`${dir}/gate`);
-    await within(processor.idle(), "the processor");
+    await within(processor.idle(), { what: "the processor" });
     assertEquals(Deno.readTextFileSync(`${dir}/${DONE}`), "hello\nworld\n");
 
     messages.length = 0;
@@ -126,7 +113,7 @@ Deno.test("processor: one at a time; a missing input is reported, nothing runs",
       `svlogd: info: processing: ${dir}/${INPUT}\n`,
       `svlogd: fatal: unable to open input for processor: ${dir}: file does not exist\n`,
     ]);
-    await within(processor.idle(), "idle without a processor", 100);
+    await within(processor.idle(), { what: "idle without a processor", timeout: 100 });
   });
 });
 
@@ -148,7 +135,7 @@ Deno.test("processor: once forgotten (directory reopened), its exit changes noth
     const idle = processor.idle();
     processor.forget();
     assertEquals(processor.busy, false);
-    await within(idle, "idle after forget", 100);
+    await within(idle, { what: "idle after forget", timeout: 100 });
     await Deno.remove(`${dir}/gate`);
     await waitUntil(() => children.running === 0, { what: "the processor to be reaped" });
     // Not renamed, not removed: runit leaves them to the next rotation's cleanup.

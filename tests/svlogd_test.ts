@@ -21,38 +21,12 @@ import {
   within,
 } from "./helpers.ts";
 import { hasUnread } from "./proc.ts";
-import { type Case, CASES, lines, normalize, snapshot } from "./svlog_cases.ts";
+import { type Case, CASES, lines, logDirs, normalize, runWith, snapshot } from "./svlog_cases.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const DEBIAN = "/usr/bin/svlogd";
 const debian = hasDebianRunit();
-
-interface Result {
-  code: number;
-  stderr: string;
-}
-
-/** Run `command` with `input` on stdin (bytes, through a pipe). */
-async function runWith(
-  command: string,
-  args: string[],
-  options: { cwd: string; input: Uint8Array | string },
-): Promise<Result> {
-  const child = new Deno.Command(command, {
-    args,
-    cwd: options.cwd,
-    stdin: "piped",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  const input = typeof options.input === "string" ? encoder.encode(options.input) : options.input;
-  await writer.write(input).catch(() => {});
-  await writer.close().catch(() => {});
-  const output = await child.output();
-  return { code: output.code, stderr: decoder.decode(output.stderr) };
-}
 
 /** Run Debian's svlogd and ours on the same case; both results, normalized. */
 async function pair(sb: Sandbox, name: string, test: Case): Promise<[string, string]> {
@@ -60,14 +34,7 @@ async function pair(sb: Sandbox, name: string, test: Case): Promise<[string, str
   const results: string[] = [];
   for (const [which, program] of [["debian", DEBIAN], ["ours", ours]]) {
     const root = `${sb.dir}/${name}-${which}`;
-    const dirs: string[] = [];
-    for (let i = 0; i < (test.dirs ?? 1); i++) {
-      await Deno.mkdir(`${root}/log${i}`, { recursive: true });
-      if (test.config !== undefined) {
-        await Deno.writeTextFile(`${root}/log${i}/config`, test.config.replaceAll("%i", `${i}`));
-      }
-      dirs.push(`log${i}`);
-    }
+    const dirs = await logDirs(root, test);
     const result = await runWith(program, [...test.args, ...dirs], {
       cwd: root,
       input: test.input,

@@ -25,12 +25,7 @@ const LAYOUT = utmpLayout();
 const encoder = new TextEncoder();
 
 function skipReason(): string | undefined {
-  try {
-    Deno.statSync(DEBIAN);
-  } catch {
-    return "Debian's utmpset (package runit, the oracle) is not installed";
-  }
-  return namespaceSkipReason();
+  return namespaceSkipReason({ oracle: DEBIAN });
 }
 
 /** One login record's fields (the rest is zero, but for the reserved bytes). */
