@@ -282,11 +282,13 @@ function startInSession(
       if (n <= 0) break;
       got += n;
     }
-    if (got < 4) return { pid: 0, error: Errno.ECHILD };
-    if (report[0] < 0) return { pid: 0, error: -report[0] };
-    if (got < 8) return { pid: report[0], error: 0 };
-    waitChild(report[0]);
-    return { pid: 0, error: -report[1] };
+    // The helper's pid and the service's failed exec race: either comes first.
+    const values = [...report.subarray(0, got >> 2)];
+    const pid = values.find((value) => value > 0) ?? 0;
+    const failure = values.find((value) => value < 0);
+    if (failure === undefined) return pid > 0 ? { pid, error: 0 } : { pid: 0, error: Errno.ECHILD };
+    if (pid > 0) waitChild(pid);
+    return { pid: 0, error: -failure };
   } finally {
     closeFd(readEnd);
     closeFd(writeEnd);

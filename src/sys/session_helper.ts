@@ -19,8 +19,9 @@
  *   in the helper's session and group, not leading either. The helper
  *   writes the service's pid (4 bytes) to fd 3 and exits 0. The service
  *   marks fd 3 close-on-exec and execs; should that fail it writes the
- *   negative errno (4 bytes) and exits 111. Any other failure: the
- *   negative errno from the helper, exit 111.
+ *   negative errno (4 bytes) and exits 111, before or after the helper's
+ *   pid: the two race. Any other failure: the negative errno from the
+ *   helper, exit 111.
  *
  * @module
  */
