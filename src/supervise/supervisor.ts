@@ -116,14 +116,8 @@ interface Unit {
  * cannot be known (it is not our child). runsv's first argument is -1 when
  * `./run` did not exit normally, and the second the signal, 0 for none: so
  * "-1 0", an exit that was not known to be normal, by no known signal.
- *
- * @example
- * ```ts
- * import { UNKNOWN_EXIT_ARGS } from "./supervisor.ts";
- * ["./finish", ...UNKNOWN_EXIT_ARGS].join(" "); // "./finish -1 0"
- * ```
  */
-export const UNKNOWN_EXIT_ARGS: readonly string[] = ["-1", "0"];
+const UNKNOWN_EXIT_ARGS: readonly string[] = ["-1", "0"];
 
 /** Commands that only forward a signal to a running service. */
 const SIGNAL_COMMANDS: Record<string, number> = {
@@ -170,6 +164,11 @@ export function coalesceCommands(bytes: Uint8Array): string[] {
 
 const encoder = new TextEncoder();
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
+
+/** An exception's message (a SysError's names the file and operation). */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 function newUnit(isLog: boolean): Unit {
   return {
@@ -377,8 +376,7 @@ export class Supervisor {
         throw error;
       }
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.#warn(`unable to reattach the log pipe: ${message}`);
+      this.#warn(`unable to reattach the log pipe: ${messageOf(error)}`);
       return;
     }
     this.#closeLogPipe();
@@ -398,10 +396,15 @@ export class Supervisor {
   }
 
   #unwatchAdopted(unit: Unit): void {
-    if (unit.pidFd < 0) return;
-    this.#options.reactor.unwatch(unit.pidFd);
-    closeFd(unit.pidFd);
-    unit.pidFd = -1;
+    unit.pidFd = this.#release(unit.pidFd);
+  }
+
+  /** Stop watching `fd` and close it (nothing for -1); returns -1, for the field that held it. */
+  #release(fd: number): number {
+    if (fd < 0) return -1;
+    this.#options.reactor.unwatch(fd);
+    closeFd(fd);
+    return -1;
   }
 
   /** The unit a hold belongs to (the log's is made on first sight), wanted down when `down` exists. */
@@ -432,8 +435,8 @@ export class Supervisor {
       this.#unwatchAdopted(unit);
       if (unit.timer !== undefined) clearTimeout(unit.timer);
       unit.readiness?.close();
-      if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
-      for (const fd of [unit.controlFd, unit.okFd, unit.lockFd]) closeFd(fd);
+      unit.controlFd = this.#release(unit.controlFd);
+      for (const fd of [unit.okFd, unit.lockFd]) closeFd(fd);
       if (unit.isLog) closeFd(unit.dirFd);
     }
     this.#closeLogPipe();
@@ -452,6 +455,10 @@ export class Supervisor {
     (this.#options.report ?? ((text: string) => console.error(text)))(line);
   }
 
+  #warnError(error: unknown): void {
+    this.#warn(messageOf(error));
+  }
+
   /**
    * Run `step`, then runsv's loop body (start what should run, check for
    * exit), after everything queued before it.
@@ -467,7 +474,7 @@ export class Supervisor {
         await this.#reconcile();
       } catch (error) {
         if (error instanceof SysError || !this.#options.onFailure) {
-          this.#warn(error instanceof Error ? error.message : String(error));
+          this.#warnError(error);
         } else {
           this.#fail(error);
         }
@@ -512,7 +519,7 @@ export class Supervisor {
           try {
             await this.#control(unit, commands[index]);
           } catch (error) {
-            this.#warn(error instanceof Error ? error.message : String(error));
+            this.#warnError(error);
           }
         }
       } finally {
@@ -691,15 +698,12 @@ export class Supervisor {
     try {
       recordLogDirs(this.#serviceFd, hosted.directories());
     } catch (error) {
-      this.#warn(error instanceof Error ? error.message : String(error));
+      this.#warnError(error);
     }
   }
 
   #closeChannel(unit: Unit): void {
-    if (unit.channel < 0) return;
-    this.#options.reactor.unwatch(unit.channel);
-    closeFd(unit.channel);
-    unit.channel = -1;
+    unit.channel = this.#release(unit.channel);
   }
 
   /** The log unit's process is gone: finish its hosted logging, keep an unfinished line. */
@@ -820,7 +824,7 @@ export class Supervisor {
     try {
       forgetLogDirs(this.#serviceFd);
     } catch (error) {
-      this.#warn(error instanceof Error ? error.message : String(error));
+      this.#warnError(error);
     }
   }
 
@@ -905,7 +909,7 @@ export class Supervisor {
       try {
         write();
       } catch (error) {
-        failures.push(error instanceof Error ? error.message : String(error));
+        failures.push(messageOf(error));
       }
     };
     if (unit.writtenPid !== unit.pid) {
