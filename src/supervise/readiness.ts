@@ -179,7 +179,13 @@ export class UnitReadiness {
 
   /** `./run` exited: it is no longer ready. */
   ended(): void {
-    this.#endRun();
+    this.#closePipe();
+    if (this.#pid === 0 && !this.#ready) return;
+    this.#pid = 0;
+    this.#ready = false;
+    // supervise/notify stays: removed now, a reader could see the old run
+    // (the status is written after this) as one nobody watches.
+    this.#remove(READY_FILE);
   }
 
   /** Release the pipe and the socket (the supervisor is closing). */
@@ -196,16 +202,6 @@ export class UnitReadiness {
 
   #path(file: string): string {
     return `${this.#options.prefix}${file}`;
-  }
-
-  #endRun(): void {
-    this.#closePipe();
-    if (this.#pid === 0 && !this.#ready) return;
-    this.#pid = 0;
-    this.#ready = false;
-    // supervise/notify stays: removed now, a reader could see the old run
-    // (the status is written after this) as one nobody watches.
-    this.#remove(READY_FILE);
   }
 
   /** Say that `pid`'s readiness is watched, before the status names it. */
