@@ -96,6 +96,9 @@ interface Unit {
   /** `u` or `o` arrived during the pause: start once it is over. */
   startPending: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** While the status files cannot be written: the retry timer, and the failure last reported. */
+  statusRetry: ReturnType<typeof setTimeout> | undefined;
+  statusFailure: string | undefined;
   lockFd: number;
   controlFd: number;
   okFd: number;
@@ -186,6 +189,8 @@ function newUnit(isLog: boolean): Unit {
     notBefore: 0,
     startPending: false,
     timer: undefined,
+    statusRetry: undefined,
+    statusFailure: undefined,
     lockFd: -1,
     controlFd: -1,
     okFd: -1,
@@ -242,9 +247,6 @@ export class Supervisor {
   #log: Unit | undefined;
   #logPipe: [number, number] | undefined;
   #queue: Promise<void> = Promise.resolve();
-  /** Units whose status files could not be written: the retry timer, the last failure. */
-  #statusRetry = new Map<Unit, ReturnType<typeof setTimeout>>();
-  #statusFailure = new Map<Unit, string>();
   #closed = false;
   /** An unfinished line a hosted logger left, for the next one. */
   #partial: Uint8Array | undefined;
@@ -429,11 +431,11 @@ export class Supervisor {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#finishTimer);
-    for (const retry of this.#statusRetry.values()) clearTimeout(retry);
     for (const unit of this.#units()) {
       this.#endHosting(unit);
       this.#unwatchAdopted(unit);
       if (unit.timer !== undefined) clearTimeout(unit.timer);
+      clearTimeout(unit.statusRetry);
       unit.readiness?.close();
       unit.controlFd = this.#release(unit.controlFd);
       for (const fd of [unit.okFd, unit.lockFd]) closeFd(fd);
@@ -940,22 +942,18 @@ export class Supervisor {
 
   /** Note how a status update went: report a new failure once, retry until it succeeds. */
   #statusOutcome(unit: Unit, failure: string | undefined): void {
-    const retry = this.#statusRetry.get(unit);
     if (failure === undefined) {
-      if (retry !== undefined) clearTimeout(retry);
-      this.#statusRetry.delete(unit);
-      this.#statusFailure.delete(unit);
+      clearTimeout(unit.statusRetry);
+      unit.statusRetry = undefined;
+      unit.statusFailure = undefined;
       return;
     }
-    if (this.#statusFailure.get(unit) !== failure) this.#warn(failure);
-    this.#statusFailure.set(unit, failure);
-    if (retry !== undefined) return;
-    this.#statusRetry.set(
-      unit,
-      setTimeout(() => {
-        this.#statusRetry.delete(unit);
-        if (!this.#closed) this.#updateStatus(unit);
-      }, STATUS_RETRY_MS),
-    );
+    if (unit.statusFailure !== failure) this.#warn(failure);
+    unit.statusFailure = failure;
+    if (unit.statusRetry !== undefined) return;
+    unit.statusRetry = setTimeout(() => {
+      unit.statusRetry = undefined;
+      if (!this.#closed) this.#updateStatus(unit);
+    }, STATUS_RETRY_MS);
   }
 }
