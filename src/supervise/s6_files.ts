@@ -18,6 +18,8 @@ import { signalFromText } from "../sys/signals.ts";
 export interface FileReportOptions {
   /** Called with the text after `warning: `. */
   warn: (message: string) => void;
+  /** Where the directory is in the service's, for messages: `log/` for the log service's. */
+  prefix?: "" | "log/";
 }
 
 /** setTimeout's longest delay: a longer timeout-finish is, in practice, forever. */
@@ -31,7 +33,9 @@ function firstLine(dirFd: number, name: string, options: FileReportOptions): str
   } catch (error) {
     const code = errnoOf(error);
     // ENOENT: the usual case, runit's behaviour; anything else is worth a word.
-    if (code !== Errno.ENOENT) options.warn(`unable to read ${name}: ${errorText(code)}`);
+    if (code !== Errno.ENOENT) {
+      options.warn(`unable to read ${options.prefix ?? ""}${name}: ${errorText(code)}`);
+    }
     return undefined;
   }
   return new TextDecoder().decode(bytes).split("\n", 1)[0].trim();
@@ -53,7 +57,8 @@ export function downSignal(dirFd: number, options: FileReportOptions): number {
   if (text === undefined) return SIG.TERM;
   const signal = signalFromText(text);
   if (signal !== undefined) return signal;
-  options.warn(`invalid down-signal: ${JSON.stringify(text.slice(0, 32))}: sending TERM`);
+  const name = `${options.prefix ?? ""}down-signal`;
+  options.warn(`invalid ${name}: ${JSON.stringify(text.slice(0, 32))}: sending TERM`);
   return SIG.TERM;
 }
 

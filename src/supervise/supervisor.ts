@@ -798,7 +798,7 @@ export class Supervisor {
 
   /** The unit's `down-signal` (s6), read now so that an edit needs no restart; else TERM. */
   #downSignal(unit: Unit): number {
-    return downSignal(unit.dirFd, { warn: (text) => this.#warn(text) });
+    return downSignal(unit.dirFd, { warn: (text) => this.#warn(text), prefix: unit.prefix });
   }
 
   /**
