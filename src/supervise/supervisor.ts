@@ -261,11 +261,6 @@ export class Supervisor {
     this.#resolveExited = resolve;
   }
 
-  /** The service directory's descriptor (valid after {@link open}). */
-  get dirFd(): number {
-    return this.#serviceFd;
-  }
-
   /** pids of `./run`/`./finish` and `log/run` that are running now. */
   get pids(): number[] {
     return [this.#main.pid, this.#log?.pid ?? 0].filter((pid) => pid > 0);
