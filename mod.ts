@@ -81,10 +81,6 @@ export class ServiceError extends Error {
   }
 }
 
-function infoOf(dir: string, dirFd: number, status: ServiceStatus, nowSec: number): ServiceInfo {
-  return serviceInfo(dir, dirFd, { status, nowSec });
-}
-
 /** The status in `probe`: throws when no supervisor answers or it cannot be read. */
 function statusIn(dir: string, probe: Probe): ServiceStatus {
   if (probe.kind === "not-running") throw new NotSupervisedError(dir);
@@ -93,7 +89,7 @@ function statusIn(dir: string, probe: Probe): ServiceStatus {
 }
 
 function statusAt(dir: string, dirFd: number, nowSec: number): ServiceInfo {
-  return infoOf(dir, dirFd, statusIn(dir, probeStatus(dirFd)), nowSec);
+  return serviceInfo(dir, dirFd, { status: statusIn(dir, probeStatus(dirFd)), nowSec });
 }
 
 function openDir(dir: string, options: { dirFd?: number } = {}): number {
@@ -237,7 +233,7 @@ export async function control(
   let last: ServiceInfo;
   try {
     const status = statusIn(target, probeStatus(dirFd));
-    last = infoOf(target, dirFd, status, sent.sec);
+    last = serviceInfo(target, dirFd, { status, nowSec: sent.sec });
     if (needsSending(acts, status)) {
       const result = sendControl(dirFd, acts);
       if (result === "not-running") throw new NotSupervisedError(target);
@@ -254,7 +250,7 @@ export async function control(
       const probe = probeStatus(dirFd);
       if (probe.kind === "not-running" && acts === "x") return true;
       let readiness: Readiness | undefined;
-      last = infoOf(target, dirFd, statusIn(target, probe), tnow.sec);
+      last = serviceInfo(target, dirFd, { status: statusIn(target, probe), nowSec: tnow.sec });
       const progress = await commandProgress(acts, probe, {
         sent,
         check: async () => (await runCheckScript(dirFd, { service: target })).passed,

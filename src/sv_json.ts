@@ -6,11 +6,10 @@
  * @module
  */
 
-import { errnoOf, errorText } from "./sys/errno.ts";
+import { Errno, errnoOf, errorText } from "./sys/errno.ts";
 import { closeFd } from "./sys/fs.ts";
 import { openServiceDir, probeStatus } from "./supervise/client.ts";
 import { serviceInfo } from "./supervise/info.ts";
-import { Errno } from "./sys/errno.ts";
 
 /** One service (or log service) as `--json` prints it. */
 export interface StatusObject {
@@ -62,11 +61,11 @@ export interface JsonStatus {
  */
 export function statusObject(
   dirFd: number,
-  options: { name: string; path: string; nowSec: number; withLog?: boolean },
+  options: { name: string; path: string; nowSec: number },
 ): JsonStatus {
   const { name, path } = options;
   const own = oneObject(dirFd, options);
-  if (own.object.error !== undefined || options.withLog === false) return own;
+  if (own.object.error !== undefined) return own;
   let logFd: number | undefined;
   const logName = { name: `${name}/log`, path: `${path}/log`, nowSec: options.nowSec };
   try {

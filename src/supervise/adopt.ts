@@ -22,8 +22,9 @@
  * @module
  */
 
-import { closeFd, openPidFd, processInDirectory, processStart, readFileAt } from "../sys/mod.ts";
-import { decodeStatus, type ServiceStatus, STATUS_SIZE } from "./status.ts";
+import { closeFd, openPidFd, processInDirectory, processStart } from "../sys/mod.ts";
+import { readStatusFile } from "./client.ts";
+import type { ServiceStatus } from "./status.ts";
 
 /** Seconds the process start may differ from the status time (either side). */
 const START_TOLERANCE = 2;
@@ -54,14 +55,8 @@ export function findAdoptable(
   serviceFd: number,
   options: { prefix: "" | "log/"; unitFd: number },
 ): Adoptable | undefined {
-  let status: ServiceStatus;
-  try {
-    const bytes = readFileAt(serviceFd, `${options.prefix}supervise/status`, STATUS_SIZE + 1);
-    status = decodeStatus(bytes);
-  } catch {
-    return undefined;
-  }
-  if (status.pid <= 0 || status.state === "down") return undefined;
+  const status = readStatusFile(serviceFd, `${options.prefix}supervise/status`);
+  if (!status || status.pid <= 0 || status.state === "down") return undefined;
   let pidFd: number;
   try {
     // Pinned first: the checks below then cannot race with a reuse of the pid.

@@ -7,7 +7,7 @@
  */
 
 import { Errno, errnoOf, SysError } from "../sys/errno.ts";
-import { AT_FDCWD, closeFd, O, openAt, readFd, statAt, writeFd } from "../sys/fs.ts";
+import { AT_FDCWD, closeFd, O, openAt, readFd, readFileAt, statAt, writeFd } from "../sys/fs.ts";
 import { decodeStatus, type ServiceStatus, STATUS_SIZE } from "./status.ts";
 
 /** The outcome of asking a service directory for its status. */
@@ -80,6 +80,30 @@ export function probeStatus(dirFd: number): Probe {
     return { kind: "error", message: "unable to read supervise/status: bad format" };
   }
   return { kind: "status", status: decodeStatus(buffer) };
+}
+
+/**
+ * The status in `path` (relative to `dirFd`; `supervise/status` by default),
+ * without asking whether a supervisor runs; undefined when it cannot be read
+ * or is not {@link STATUS_SIZE} bytes.
+ *
+ * @example
+ * ```ts ignore
+ * import { openServiceDir, readStatusFile } from "./client.ts";
+ * readStatusFile(openServiceDir("/etc/service/web"))?.pid;
+ * ```
+ */
+export function readStatusFile(
+  dirFd: number,
+  path = "supervise/status",
+): ServiceStatus | undefined {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileAt(dirFd, path, STATUS_SIZE + 1);
+  } catch {
+    return undefined;
+  }
+  return bytes.length === STATUS_SIZE ? decodeStatus(bytes) : undefined;
 }
 
 /**

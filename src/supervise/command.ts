@@ -13,6 +13,7 @@ import { closeFd, statAt } from "../sys/fs.ts";
 import { waitForChange, watchDirectories } from "../sys/inotify.ts";
 import { exitCode, spawn, waitFor } from "../sys/process.ts";
 import type { Probe } from "./client.ts";
+import type { Readiness } from "./info.ts";
 import type { ServiceStatus } from "./status.ts";
 
 /** What an sv command does: characters to send, then what to wait for. */
@@ -312,7 +313,7 @@ export class ReadyWait {
   #seen: Timestamp | undefined;
 
   /** Where readiness stands, given the status and what info.ts's readReadiness read. */
-  step(status: ServiceStatus, readiness: { notify: unknown; ready: unknown }): ReadyProgress {
+  step(status: ServiceStatus, readiness: Pick<Readiness, "notify" | "ready">): ReadyProgress {
     if (readiness.notify === null) return "ready";
     const running = status.state === "run" && status.pid !== 0;
     if (running && readiness.ready !== null) return "ready";

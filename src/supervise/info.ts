@@ -8,16 +8,9 @@
  * @module
  */
 
-import { isNormallyUp } from "./client.ts";
+import { isNormallyUp, readStatusFile } from "./client.ts";
 import { readFileAt, statAt } from "../sys/fs.ts";
-import {
-  decodeStatus,
-  decodeTai64n,
-  type RunState,
-  type ServiceStatus,
-  STATUS_SIZE,
-  TAI64N_SIZE,
-} from "./status.ts";
+import { decodeTai64n, type RunState, type ServiceStatus, TAI64N_SIZE } from "./status.ts";
 
 /**
  * How a service declares readiness: `fd`, s6's `notification-fd` file (a
@@ -119,9 +112,8 @@ export function readReadiness(dirFd: number, status: ServiceStatus): Readiness {
 
 /** Whether `supervise/status` no longer says what `status` says (unreadable counts as changed). */
 function statusChanged(dirFd: number, status: ServiceStatus): boolean {
-  const bytes = readSmall(dirFd, "supervise/status", STATUS_SIZE + 1);
-  if (bytes?.length !== STATUS_SIZE) return true;
-  const now = decodeStatus(bytes);
+  const now = readStatusFile(dirFd);
+  if (!now) return true;
   return now.pid !== status.pid || now.sec !== status.sec || now.nsec !== status.nsec ||
     now.state !== status.state;
 }

@@ -19,7 +19,7 @@ import { Errno, errnoOf } from "../sys/errno.ts";
 import { replaceFileAt, unlinkAt } from "../sys/fs.ts";
 
 /** The file, relative to the service directory. */
-export const LOGDIRS_PATH = "log/supervise/logdirs";
+const LOGDIRS_PATH = "log/supervise/logdirs";
 
 const encoder = new TextEncoder();
 

@@ -35,7 +35,6 @@ import {
   now,
   processUid,
   readFd,
-  readFileAt,
   receiveWithFds,
   replaceFileAt,
   setNonBlocking,
@@ -45,13 +44,11 @@ import {
 import { abstractDatagramSocket } from "../sys/socket.ts";
 import type { Reactor } from "../reactor/mod.ts";
 import { encodeTai64n } from "./status.ts";
+import { notificationFd } from "./s6_files.ts";
 import { NOTIFY_FILE, notifyKind, READY_FILE, STATUS_TEXT_FILE, STATUS_TEXT_MAX } from "./info.ts";
 
 /** The environment variable that names the notify socket (systemd's). */
 export const NOTIFY_SOCKET_ENV = "NOTIFY_SOCKET";
-
-/** The highest descriptor number `notification-fd` may name. */
-const MAX_NOTIFICATION_FD = 1023;
 
 /** What `./run` is given for readiness. */
 export interface RunReadiness {
@@ -179,7 +176,13 @@ export class UnitReadiness {
 
   /** `./run` exited: it is no longer ready. */
   ended(): void {
-    this.#endRun();
+    this.#closePipe();
+    if (this.#pid === 0 && !this.#ready) return;
+    this.#pid = 0;
+    this.#ready = false;
+    // supervise/notify stays: removed now, a reader could see the old run
+    // (the status is written after this) as one nobody watches.
+    this.#remove(READY_FILE);
   }
 
   /** Release the pipe and the socket (the supervisor is closing). */
@@ -196,16 +199,6 @@ export class UnitReadiness {
 
   #path(file: string): string {
     return `${this.#options.prefix}${file}`;
-  }
-
-  #endRun(): void {
-    this.#closePipe();
-    if (this.#pid === 0 && !this.#ready) return;
-    this.#pid = 0;
-    this.#ready = false;
-    // supervise/notify stays: removed now, a reader could see the old run
-    // (the status is written after this) as one nobody watches.
-    this.#remove(READY_FILE);
   }
 
   /** Say that `pid`'s readiness is watched, before the status names it. */
@@ -227,26 +220,16 @@ export class UnitReadiness {
 
   /** A pipe for `notification-fd`; nothing (with a warning) when the file is not usable. */
   #pipeFor(used: readonly number[]): RunReadiness {
-    const file = this.#path("notification-fd");
-    let text: string;
-    try {
-      text = decoder.decode(readFileAt(this.#options.unitFd, "notification-fd", 64));
-    } catch (error) {
-      this.#options.warn(`unable to read ${file}: ${errorText(errnoOf(error))}`);
-      return {};
-    }
-    const digits = text.trim();
-    const n = /^\d{1,4}$/.test(digits) ? Number(digits) : -1;
-    if (n < 3 || n > MAX_NOTIFICATION_FD || used.includes(n)) {
-      this.#options.warn(`invalid ${file}: ${JSON.stringify(digits)}`);
-      return {};
-    }
+    const { unitFd, prefix, warn } = this.#options;
+    const n = notificationFd(unitFd, { warn, prefix, used });
+    if (n === undefined) return {};
     try {
       const [readEnd, writeEnd] = makePipe();
       setNonBlocking(readEnd, true);
       this.#pipe = readEnd;
       this.#childEnd = writeEnd;
     } catch (error) {
+      const file = this.#path("notification-fd");
       this.#options.warn(`unable to create pipe for ${file}: ${errorText(errnoOf(error))}`);
       return {};
     }

@@ -1,10 +1,11 @@
 /**
- * The two files of s6-supervise's service directory that runsv honours too:
- * `down-signal` (the signal sent instead of TERM to stop the service) and
- * `timeout-finish` (how long `./finish` may run before it is KILLed). Both
- * are read each time they are needed, so an edit takes effect without a
- * restart; a file that is absent means runit's behaviour, a bad one is
- * reported (runit-style, through `warn`) and ignored.
+ * The files of s6-supervise's service directory that runsv honours too:
+ * `down-signal` (the signal sent instead of TERM to stop the service),
+ * `timeout-finish` (how long `./finish` may run before it is KILLed) and
+ * `notification-fd` (the descriptor `./run` signals readiness on: see
+ * readiness.ts). Each is read when it is needed, so an edit takes effect
+ * without a restart; a file that is absent means runit's behaviour, a bad
+ * one is reported (runit-style, through `warn`) and ignored.
  *
  * @module
  */
@@ -18,23 +19,32 @@ import { signalFromText } from "../sys/signals.ts";
 export interface FileReportOptions {
   /** Called with the text after `warning: `. */
   warn: (message: string) => void;
+  /** Where the directory is in the service's, for messages: `log/` for the log service's. */
+  prefix?: "" | "log/";
 }
 
 /** setTimeout's longest delay: a longer timeout-finish is, in practice, forever. */
 const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
-/** The first line of `name` in `dirFd`, trimmed; undefined when absent or unreadable. */
-function firstLine(dirFd: number, name: string, options: FileReportOptions): string | undefined {
+/** The text of `name` in `dirFd` (its first 64 bytes); undefined when absent or unreadable. */
+function readText(dirFd: number, name: string, options: FileReportOptions): string | undefined {
   let bytes: Uint8Array;
   try {
     bytes = readFileAt(dirFd, name, 64);
   } catch (error) {
     const code = errnoOf(error);
     // ENOENT: the usual case, runit's behaviour; anything else is worth a word.
-    if (code !== Errno.ENOENT) options.warn(`unable to read ${name}: ${errorText(code)}`);
+    if (code !== Errno.ENOENT) {
+      options.warn(`unable to read ${options.prefix ?? ""}${name}: ${errorText(code)}`);
+    }
     return undefined;
   }
-  return new TextDecoder().decode(bytes).split("\n", 1)[0].trim();
+  return new TextDecoder().decode(bytes);
+}
+
+/** The first line of `name` in `dirFd`, trimmed; undefined when absent or unreadable. */
+function firstLine(dirFd: number, name: string, options: FileReportOptions): string | undefined {
+  return readText(dirFd, name, options)?.split("\n", 1)[0].trim();
 }
 
 /**
@@ -53,7 +63,8 @@ export function downSignal(dirFd: number, options: FileReportOptions): number {
   if (text === undefined) return SIG.TERM;
   const signal = signalFromText(text);
   if (signal !== undefined) return signal;
-  options.warn(`invalid down-signal: ${JSON.stringify(text.slice(0, 32))}: sending TERM`);
+  const name = `${options.prefix ?? ""}down-signal`;
+  options.warn(`invalid ${name}: ${JSON.stringify(text.slice(0, 32))}: sending TERM`);
   return SIG.TERM;
 }
 
@@ -77,4 +88,33 @@ export function finishTimeout(dirFd: number, options: FileReportOptions): number
     return 0;
   }
   return Math.min(Number(text), LONGEST_TIMER_MS);
+}
+
+/** The highest descriptor number `notification-fd` may name. */
+const MAX_NOTIFICATION_FD = 1023;
+
+/**
+ * The descriptor number the service in `dirFd` wants its readiness pipe on:
+ * what its `notification-fd` holds (decimal, 3 to 1023, blanks around it
+ * allowed); undefined when the file is absent, unreadable or bad, or names
+ * one of `used` (the descriptors `./run` already gets), all but absence
+ * reported.
+ *
+ * @example
+ * ```ts ignore
+ * import { notificationFd } from "./s6_files.ts";
+ * notificationFd(serviceFd, { warn: console.error, used: [0, 1, 2] }); // 3 when it says "3"
+ * ```
+ */
+export function notificationFd(
+  dirFd: number,
+  options: FileReportOptions & { used: readonly number[] },
+): number | undefined {
+  const text = readText(dirFd, "notification-fd", options);
+  if (text === undefined) return undefined;
+  const digits = text.trim();
+  const n = /^\d{1,4}$/.test(digits) ? Number(digits) : -1;
+  if (n >= 3 && n <= MAX_NOTIFICATION_FD && !options.used.includes(n)) return n;
+  options.warn(`invalid ${options.prefix ?? ""}notification-fd: ${JSON.stringify(digits)}`);
+  return undefined;
 }

@@ -96,6 +96,9 @@ interface Unit {
   /** `u` or `o` arrived during the pause: start once it is over. */
   startPending: boolean;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** While the status files cannot be written: the retry timer, and the failure last reported. */
+  statusRetry: ReturnType<typeof setTimeout> | undefined;
+  statusFailure: string | undefined;
   lockFd: number;
   controlFd: number;
   okFd: number;
@@ -116,14 +119,8 @@ interface Unit {
  * cannot be known (it is not our child). runsv's first argument is -1 when
  * `./run` did not exit normally, and the second the signal, 0 for none: so
  * "-1 0", an exit that was not known to be normal, by no known signal.
- *
- * @example
- * ```ts
- * import { UNKNOWN_EXIT_ARGS } from "./supervisor.ts";
- * ["./finish", ...UNKNOWN_EXIT_ARGS].join(" "); // "./finish -1 0"
- * ```
  */
-export const UNKNOWN_EXIT_ARGS: readonly string[] = ["-1", "0"];
+const UNKNOWN_EXIT_ARGS: readonly string[] = ["-1", "0"];
 
 /** Commands that only forward a signal to a running service. */
 const SIGNAL_COMMANDS: Record<string, number> = {
@@ -171,6 +168,11 @@ export function coalesceCommands(bytes: Uint8Array): string[] {
 const encoder = new TextEncoder();
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
 
+/** An exception's message (a SysError's names the file and operation). */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 function newUnit(isLog: boolean): Unit {
   return {
     isLog,
@@ -187,6 +189,8 @@ function newUnit(isLog: boolean): Unit {
     notBefore: 0,
     startPending: false,
     timer: undefined,
+    statusRetry: undefined,
+    statusFailure: undefined,
     lockFd: -1,
     controlFd: -1,
     okFd: -1,
@@ -243,9 +247,6 @@ export class Supervisor {
   #log: Unit | undefined;
   #logPipe: [number, number] | undefined;
   #queue: Promise<void> = Promise.resolve();
-  /** Units whose status files could not be written: the retry timer, the last failure. */
-  #statusRetry = new Map<Unit, ReturnType<typeof setTimeout>>();
-  #statusFailure = new Map<Unit, string>();
   #closed = false;
   /** An unfinished line a hosted logger left, for the next one. */
   #partial: Uint8Array | undefined;
@@ -258,11 +259,6 @@ export class Supervisor {
     const { promise, resolve } = Promise.withResolvers<void>();
     this.exited = promise;
     this.#resolveExited = resolve;
-  }
-
-  /** The service directory's descriptor (valid after {@link open}). */
-  get dirFd(): number {
-    return this.#serviceFd;
   }
 
   /** pids of `./run`/`./finish` and `log/run` that are running now. */
@@ -377,8 +373,7 @@ export class Supervisor {
         throw error;
       }
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.#warn(`unable to reattach the log pipe: ${message}`);
+      this.#warn(`unable to reattach the log pipe: ${messageOf(error)}`);
       return;
     }
     this.#closeLogPipe();
@@ -398,10 +393,15 @@ export class Supervisor {
   }
 
   #unwatchAdopted(unit: Unit): void {
-    if (unit.pidFd < 0) return;
-    this.#options.reactor.unwatch(unit.pidFd);
-    closeFd(unit.pidFd);
-    unit.pidFd = -1;
+    unit.pidFd = this.#release(unit.pidFd);
+  }
+
+  /** Stop watching `fd` and close it (nothing for -1); returns -1, for the field that held it. */
+  #release(fd: number): number {
+    if (fd < 0) return -1;
+    this.#options.reactor.unwatch(fd);
+    closeFd(fd);
+    return -1;
   }
 
   /** The unit a hold belongs to (the log's is made on first sight), wanted down when `down` exists. */
@@ -426,14 +426,14 @@ export class Supervisor {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#finishTimer);
-    for (const retry of this.#statusRetry.values()) clearTimeout(retry);
     for (const unit of this.#units()) {
       this.#endHosting(unit);
       this.#unwatchAdopted(unit);
       if (unit.timer !== undefined) clearTimeout(unit.timer);
+      clearTimeout(unit.statusRetry);
       unit.readiness?.close();
-      if (unit.controlFd >= 0) this.#options.reactor.unwatch(unit.controlFd);
-      for (const fd of [unit.controlFd, unit.okFd, unit.lockFd]) closeFd(fd);
+      unit.controlFd = this.#release(unit.controlFd);
+      for (const fd of [unit.okFd, unit.lockFd]) closeFd(fd);
       if (unit.isLog) closeFd(unit.dirFd);
     }
     this.#closeLogPipe();
@@ -452,6 +452,10 @@ export class Supervisor {
     (this.#options.report ?? ((text: string) => console.error(text)))(line);
   }
 
+  #warnError(error: unknown): void {
+    this.#warn(messageOf(error));
+  }
+
   /**
    * Run `step`, then runsv's loop body (start what should run, check for
    * exit), after everything queued before it.
@@ -467,7 +471,7 @@ export class Supervisor {
         await this.#reconcile();
       } catch (error) {
         if (error instanceof SysError || !this.#options.onFailure) {
-          this.#warn(error instanceof Error ? error.message : String(error));
+          this.#warnError(error);
         } else {
           this.#fail(error);
         }
@@ -512,7 +516,7 @@ export class Supervisor {
           try {
             await this.#control(unit, commands[index]);
           } catch (error) {
-            this.#warn(error instanceof Error ? error.message : String(error));
+            this.#warnError(error);
           }
         }
       } finally {
@@ -691,15 +695,12 @@ export class Supervisor {
     try {
       recordLogDirs(this.#serviceFd, hosted.directories());
     } catch (error) {
-      this.#warn(error instanceof Error ? error.message : String(error));
+      this.#warnError(error);
     }
   }
 
   #closeChannel(unit: Unit): void {
-    if (unit.channel < 0) return;
-    this.#options.reactor.unwatch(unit.channel);
-    closeFd(unit.channel);
-    unit.channel = -1;
+    unit.channel = this.#release(unit.channel);
   }
 
   /** The log unit's process is gone: finish its hosted logging, keep an unfinished line. */
@@ -792,7 +793,7 @@ export class Supervisor {
 
   /** The unit's `down-signal` (s6), read now so that an edit needs no restart; else TERM. */
   #downSignal(unit: Unit): number {
-    return downSignal(unit.dirFd, { warn: (text) => this.#warn(text) });
+    return downSignal(unit.dirFd, { warn: (text) => this.#warn(text), prefix: unit.prefix });
   }
 
   /**
@@ -820,7 +821,7 @@ export class Supervisor {
     try {
       forgetLogDirs(this.#serviceFd);
     } catch (error) {
-      this.#warn(error instanceof Error ? error.message : String(error));
+      this.#warnError(error);
     }
   }
 
@@ -905,7 +906,7 @@ export class Supervisor {
       try {
         write();
       } catch (error) {
-        failures.push(error instanceof Error ? error.message : String(error));
+        failures.push(messageOf(error));
       }
     };
     if (unit.writtenPid !== unit.pid) {
@@ -936,22 +937,18 @@ export class Supervisor {
 
   /** Note how a status update went: report a new failure once, retry until it succeeds. */
   #statusOutcome(unit: Unit, failure: string | undefined): void {
-    const retry = this.#statusRetry.get(unit);
     if (failure === undefined) {
-      if (retry !== undefined) clearTimeout(retry);
-      this.#statusRetry.delete(unit);
-      this.#statusFailure.delete(unit);
+      clearTimeout(unit.statusRetry);
+      unit.statusRetry = undefined;
+      unit.statusFailure = undefined;
       return;
     }
-    if (this.#statusFailure.get(unit) !== failure) this.#warn(failure);
-    this.#statusFailure.set(unit, failure);
-    if (retry !== undefined) return;
-    this.#statusRetry.set(
-      unit,
-      setTimeout(() => {
-        this.#statusRetry.delete(unit);
-        if (!this.#closed) this.#updateStatus(unit);
-      }, STATUS_RETRY_MS),
-    );
+    if (unit.statusFailure !== failure) this.#warn(failure);
+    unit.statusFailure = failure;
+    if (unit.statusRetry !== undefined) return;
+    unit.statusRetry = setTimeout(() => {
+      unit.statusRetry = undefined;
+      if (!this.#closed) this.#updateStatus(unit);
+    }, STATUS_RETRY_MS);
   }
 }
