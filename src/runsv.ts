@@ -6,7 +6,7 @@
 
 import { BoundedWriter, Children, Reactor } from "./reactor/mod.ts";
 import { Supervisor, SupervisorFatal } from "./supervise/supervisor.ts";
-import { catchSignal, encodeName } from "./sys/mod.ts";
+import { catchSignal, encodeName, messageOf } from "./sys/mod.ts";
 import { usage, writeErr } from "./cli/output.ts";
 import { type AppletContext, USAGE, versionLine } from "./cli/program.ts";
 
@@ -26,7 +26,7 @@ export async function main(args: string[], context: AppletContext): Promise<numb
   // A descriptor handler that fails is reported as runit would, never as a stack trace.
   const reactor = new Reactor({
     onError: (error) => {
-      const text = error instanceof Error ? error.message : String(error);
+      const text = messageOf(error);
       stderr.write(encodeName(`runsv ${args[0]}: warning: ${text}\n`));
     },
   });

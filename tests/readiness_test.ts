@@ -64,7 +64,10 @@ async function fdService(sb: Sandbox, name: string, run: string): Promise<string
 /** Our runsv on `dir`, once its supervise/ files are there. */
 async function supervise(sb: Sandbox, dir: string): Promise<Started> {
   const runsv = sb.start(`${await bin()}/runsv`, [dir]);
-  await waitUntil(() => readText(`${dir}/supervise/stat`) !== "", { what: `${dir} supervised` });
+  // runsv writes the status before it makes supervise/ok, which sv opens first.
+  await waitUntil(() => readText(`${dir}/supervise/stat`) !== "" && exists(`${dir}/supervise/ok`), {
+    what: `${dir} supervised`,
+  });
   return runsv;
 }
 

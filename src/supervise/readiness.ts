@@ -32,6 +32,7 @@ import {
   errnoOf,
   errorText,
   makePipe,
+  messageOf,
   now,
   processUid,
   readFd,
@@ -206,7 +207,7 @@ export class UnitReadiness {
     try {
       replaceFileAt(this.#serviceFd, this.#path(NOTIFY_FILE), encoder.encode(`${pid}\n`));
     } catch (error) {
-      this.#options.warn(error instanceof Error ? error.message : String(error));
+      this.#options.warn(messageOf(error));
     }
   }
 
@@ -268,7 +269,7 @@ export class UnitReadiness {
       name = `runit/${stat!.dev.toString(16)}-${stat!.ino.toString(16)}`;
       this.#socket = abstractDatagramSocket(name);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = messageOf(error);
       if (this.#socketFailure !== message) this.#options.warn(message);
       this.#socketFailure = message;
       return undefined;
@@ -310,7 +311,7 @@ export class UnitReadiness {
         try {
           replaceFileAt(this.#serviceFd, this.#path(STATUS_TEXT_FILE), status);
         } catch (error) {
-          this.#options.warn(error instanceof Error ? error.message : String(error));
+          this.#options.warn(messageOf(error));
         }
       }
     }
@@ -323,7 +324,7 @@ export class UnitReadiness {
     try {
       replaceFileAt(this.#serviceFd, this.#path(READY_FILE), encodeTai64n(now()));
     } catch (error) {
-      this.#options.warn(error instanceof Error ? error.message : String(error));
+      this.#options.warn(messageOf(error));
     }
   }
 }

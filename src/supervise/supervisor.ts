@@ -21,6 +21,7 @@ import {
   errorText,
   exitCode,
   type FileStat,
+  messageOf,
   now,
   O,
   openAt,
@@ -167,11 +168,6 @@ export function coalesceCommands(bytes: Uint8Array): string[] {
 
 const encoder = new TextEncoder();
 const DIRECTORY = O.RDONLY | O.DIRECTORY | O.CLOEXEC;
-
-/** An exception's message (a SysError's names the file and operation). */
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function newUnit(isLog: boolean): Unit {
   return {
