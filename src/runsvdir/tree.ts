@@ -43,11 +43,8 @@ import {
   messageOf,
   O,
   openAt,
-  processGroupOf,
   RLIMIT,
   S,
-  sendSignal,
-  SIG,
   statAt,
   watchDirectories,
 } from "../sys/mod.ts";
@@ -364,20 +361,11 @@ export class ServiceTree {
     const done = Promise.all(all.map((supervisor) => supervisor.exited));
     if (await settlesWithin(done, options.timeoutMs)) return true;
     for (let round = 0; round < KILL_ROUNDS; round++) {
-      for (const supervisor of all) this.#kill(supervisor);
+      for (const supervisor of all) supervisor.kill();
       if (await settlesWithin(done, KILL_INTERVAL_MS)) return false;
     }
     for (const supervisor of all) supervisor.close();
     return false;
-  }
-
-  #kill(supervisor: Supervisor): void {
-    for (const pid of supervisor.pids) {
-      // With -P the service has a process group of its own: take all of it.
-      const group = this.#options.newSession ? processGroupOf(pid) : -1;
-      if (group > 1 && group !== processGroupOf(0)) sendSignal(-group, SIG.KILL);
-      sendSignal(pid, SIG.KILL);
-    }
   }
 
   #launch(slot: Slot): void {

@@ -257,9 +257,15 @@ export class Supervisor {
     this.#resolveExited = resolve;
   }
 
-  /** pids of `./run`/`./finish` and `log/run` that are running now. */
-  get pids(): number[] {
-    return [this.#main.pid, this.#log?.pid ?? 0].filter((pid) => pid > 0);
+  /**
+   * KILL what runs now (`./run` or `./finish`, and `log/run`), with its
+   * process group under runsvdir -P: for a supervisor whose services did
+   * not stop in time. Adopted processes are reached through their pidfds.
+   */
+  kill(): void {
+    for (const unit of [this.#main, this.#log]) {
+      if (unit && unit.pid > 0) this.#killUnit(unit);
+    }
   }
 
   /**
@@ -806,10 +812,15 @@ export class Supervisor {
       this.#finishTimer = undefined;
       if (this.#closed || unit.pid !== pid || unit.state !== "finish") return;
       this.#warn(`./finish still running after ${ms} ms (timeout-finish): sending KILL`);
-      const group = this.#options.newSession ? processGroupOf(pid) : -1;
-      if (group > 1 && group !== processGroupOf(0)) sendSignal(-group, SIG.KILL);
-      this.#signal(unit, SIG.KILL);
+      this.#killUnit(unit);
     }, ms);
+  }
+
+  /** KILL the unit's process, and under runsvdir -P its own process group. */
+  #killUnit(unit: Unit): void {
+    const group = this.#options.newSession ? processGroupOf(unit.pid) : -1;
+    if (group > 1 && group !== processGroupOf(0)) sendSignal(-group, SIG.KILL);
+    this.#signal(unit, SIG.KILL);
   }
 
   /** A new log/run: the directories recorded for the last one may no longer be its. */
