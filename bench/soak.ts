@@ -20,7 +20,7 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { killLeftUnder, makeSoakTree, read, slope, SOAK_SERVICES } from "./common.ts";
+import { killLeftUnder, makeSoakTree, read, sleep, slope, SOAK_SERVICES } from "./common.ts";
 
 const SAMPLE_MS = 30_000;
 const ZOMBIE_POLL_MS = 100;
@@ -156,7 +156,7 @@ try {
       }
       nextSample += SAMPLE_MS;
     }
-    await new Promise((resolve) => setTimeout(resolve, ZOMBIE_POLL_MS));
+    await sleep(ZOMBIE_POLL_MS);
   }
   console.log("\nside | RSS slope kB/min | fds slope /min | threads slope /min | oldest zombie");
   for (const side of sides) {
