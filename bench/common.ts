@@ -14,6 +14,16 @@ export function read(path: string): string {
   }
 }
 
+/**
+ * The numeric fields of a /proc file of `Name:  N [kB]` lines (status,
+ * smaps_rollup), read once: `field(name)` is N, 0 when the file (a process
+ * gone) or the field is missing.
+ */
+export function procFields(path: string): (name: string) => number {
+  const text = read(path);
+  return (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0);
+}
+
 /** The fields of /proc/PID/stat after the command name (state first), [] when gone. */
 export function statFields(pid: number): string[] {
   const text = read(`/proc/${pid}/stat`);

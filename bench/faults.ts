@@ -17,6 +17,7 @@
 import { install } from "../scripts/install.ts";
 import {
   childrenOf,
+  procFields,
   read,
   sleep,
   spawnQuiet,
@@ -28,7 +29,7 @@ import {
 const RUNIT = "/usr/bin";
 
 function rssKiB(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(read(`/proc/${pid}/status`))?.[1] ?? 0);
+  return procFields(`/proc/${pid}/status`)("VmRSS");
 }
 
 async function stop(child: Deno.ChildProcess, leftovers: () => number[]): Promise<void> {

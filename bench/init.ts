@@ -20,7 +20,7 @@
 
 import { install } from "../scripts/install.ts";
 import { MARKER, namespaceCommand } from "../scripts/demo_init.ts";
-import { childrenOf, median, ratio, read, sleep, waitUntil, writeScript } from "./common.ts";
+import { childrenOf, median, procFields, ratio, sleep, waitUntil, writeScript } from "./common.ts";
 
 interface Side {
   name: string;
@@ -34,12 +34,6 @@ interface Boot {
   pssKb: number;
   privateKb: number;
   haltMs: number;
-}
-
-/** A field of /proc/PID/smaps_rollup, in kB. */
-function rollup(pid: number, field: string): number {
-  const match = read(`/proc/${pid}/smaps_rollup`).match(new RegExp(`^${field}:\\s+(\\d+)`, "m"));
-  return match ? Number(match[1]) : NaN;
 }
 
 async function boot(side: Side, root: string): Promise<Boot> {
@@ -71,8 +65,9 @@ async function boot(side: Side, root: string): Promise<Boot> {
     const [init] = childrenOf(namespace.pid);
     // Let stage 2's start settle before reading memory.
     await sleep(500);
-    const pssKb = rollup(init, "Pss");
-    const privateKb = rollup(init, "Private_Clean") + rollup(init, "Private_Dirty");
+    const rollup = procFields(`/proc/${init}/smaps_rollup`);
+    const pssKb = rollup("Pss");
+    const privateKb = rollup("Private_Clean") + rollup("Private_Dirty");
     await Deno.writeTextFile(`${root}/${side.stopit}`, "", { mode: 0o100 });
     await Deno.chmod(`${root}/${side.stopit}`, 0o100);
     const asked = performance.now();

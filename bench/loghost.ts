@@ -24,6 +24,7 @@ import {
   alive,
   childrenOf,
   median,
+  procFields,
   ratio,
   read,
   sleep,
@@ -40,7 +41,7 @@ const FLOODERS = 10;
 const FLOOD_RATE = 20 * 1024 * 1024;
 
 function pss(pid: number): number {
-  return Number(/^Pss:\s+(\d+) kB/m.exec(read(`/proc/${pid}/smaps_rollup`))?.[1] ?? 0);
+  return procFields(`/proc/${pid}/smaps_rollup`)("Pss");
 }
 
 function pidOf(dir: string): number {

@@ -22,6 +22,7 @@ import {
   alive,
   childrenOf,
   median,
+  procFields,
   ratio,
   read,
   sleep,
@@ -45,9 +46,7 @@ interface Tree {
 
 /** Proportional and unique (private) set size in KB. */
 function memory(pid: number): { pss: number; uss: number } {
-  const text = read(`/proc/${pid}/smaps_rollup`);
-  const field = (name: string) =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  const field = procFields(`/proc/${pid}/smaps_rollup`);
   return { pss: field("Pss"), uss: field("Private_Clean") + field("Private_Dirty") };
 }
 

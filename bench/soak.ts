@@ -20,7 +20,15 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { killLeftUnder, makeSoakTree, read, sleep, slope, SOAK_SERVICES } from "./common.ts";
+import {
+  killLeftUnder,
+  makeSoakTree,
+  procFields,
+  read,
+  sleep,
+  slope,
+  SOAK_SERVICES,
+} from "./common.ts";
 
 const SAMPLE_MS = 30_000;
 const ZOMBIE_POLL_MS = 100;
@@ -74,9 +82,9 @@ function sample(side: Side, minute: number): void {
   let fds = 0;
   let threads = 0;
   for (const pid of supervision(side)) {
-    const status = read(`/proc/${pid}/status`);
-    rss += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    threads += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    const status = procFields(`/proc/${pid}/status`);
+    rss += status("VmRSS");
+    threads += status("Threads");
     try {
       fds += [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
     } catch {
