@@ -15,14 +15,18 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { median, processesUnder, read, sleep, waitUntil } from "./common.ts";
+import {
+  isRunning,
+  median,
+  processesUnder,
+  read,
+  sleep,
+  supervisedPid,
+  waitUntil,
+} from "./common.ts";
 
 const SERVICES = 20;
 const LOGGED = 5;
-
-function pidOf(dir: string): number {
-  return Number(read(`${dir}/supervise/pid`).trim());
-}
 
 /** The services' own processes (`sleep`) under `svdir`. */
 function payloads(svdir: string): number[] {
@@ -51,7 +55,7 @@ function start(runsvdir: string, svdir: string): Deno.ChildProcess {
 }
 
 function running(dirs: string[]): boolean {
-  return dirs.every((dir) => pidOf(dir) > 0 && read(`${dir}/supervise/stat`).startsWith("run"));
+  return dirs.every((dir) => supervisedPid(dir) > 0 && isRunning(dir));
 }
 
 async function measure(name: string, bin: string, work: string): Promise<number[]> {
@@ -62,7 +66,7 @@ async function measure(name: string, bin: string, work: string): Promise<number[
     timeoutMs: 20_000,
     intervalMs: 10,
   });
-  const before = dirs.map(pidOf);
+  const before = dirs.map(supervisedPid);
   first.kill("SIGKILL");
   await first.status;
   const second = start(`${bin}/runsvdir`, svdir);
@@ -83,13 +87,13 @@ async function measure(name: string, bin: string, work: string): Promise<number[
   );
   await sleep(500);
   const duplicates = payloads(svdir).length - SERVICES;
-  const same = dirs.filter((dir, index) => pidOf(dir) === before[index]).length;
+  const same = dirs.filter((dir, index) => supervisedPid(dir) === before[index]).length;
   const latencies: number[] = [];
   for (const dir of dirs) {
-    const pid = pidOf(dir);
+    const pid = supervisedPid(dir);
     const began = performance.now();
     Deno.kill(pid, "SIGKILL");
-    while (pidOf(dir) === pid) {
+    while (supervisedPid(dir) === pid) {
       if (performance.now() - began > 5000) throw new Error(`${name}: ${dir} exit unnoticed`);
       await sleep(0.2);
     }

@@ -76,6 +76,16 @@ export function spawnQuiet(
   }).spawn();
 }
 
+/** The pid in `dir/supervise/pid`, 0 when none (down, or not yet written). */
+export function supervisedPid(dir: string): number {
+  return Number(read(`${dir}/supervise/pid`).trim()) || 0;
+}
+
+/** Whether `dir/supervise/stat` says the service runs. */
+export function isRunning(dir: string): boolean {
+  return read(`${dir}/supervise/stat`).startsWith("run");
+}
+
 /** `ours / theirs` as the benches print it. */
 export function ratio(ours: number, runit: number): string {
   return runit === 0 ? "n/a" : `${(ours / runit).toFixed(2)}x`;

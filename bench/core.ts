@@ -17,7 +17,7 @@
  */
 
 import { install, launcherScript } from "../scripts/install.ts";
-import { median, sleep, waitUntil } from "./common.ts";
+import { isRunning, median, sleep, waitUntil } from "./common.ts";
 
 const RUNS = 30;
 
@@ -54,14 +54,6 @@ async function service(dir: string, run: string, log = true): Promise<void> {
     await Deno.writeTextFile(`${dir}/log/run`, "#!/bin/sh\nexec cat > /dev/null\n");
     await Deno.chmod(`${dir}/log/run`, 0o755);
   } else await Deno.remove(`${dir}/log`);
-}
-
-function isRunning(dir: string): boolean {
-  try {
-    return Deno.readTextFileSync(`${dir}/supervise/stat`).startsWith("run");
-  } catch {
-    return false;
-  }
 }
 
 /** An idle program: what a Deno process costs before it does anything. */

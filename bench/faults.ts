@@ -17,8 +17,8 @@
 import { install } from "../scripts/install.ts";
 import {
   childrenOf,
+  isRunning,
   procFields,
-  read,
   sleep,
   spawnQuiet,
   statFields,
@@ -52,7 +52,7 @@ async function stop(child: Deno.ChildProcess, leftovers: () => number[]): Promis
 async function flood(runsv: string, dir: string, mib: number) {
   await writeScript(`${dir}/run`, "exec sleep 1000");
   const child = spawnQuiet(runsv, [dir]);
-  await waitUntil(() => /^run/.test(read(`${dir}/supervise/stat`)), "the service");
+  await waitUntil(() => isRunning(dir), "the service");
   const chunk = new Uint8Array(64 * 1024);
   const junk = new TextEncoder().encode("bfgjlmnrsvwyzBDUX \n\xff0789");
   for (let i = 0; i < chunk.length; i++) {

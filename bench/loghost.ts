@@ -29,6 +29,7 @@ import {
   read,
   sleep,
   spawnQuiet,
+  supervisedPid,
   waitUntil,
   writeScript,
 } from "./common.ts";
@@ -44,13 +45,9 @@ function pss(pid: number): number {
   return procFields(`/proc/${pid}/smaps_rollup`)("Pss");
 }
 
-function pidOf(dir: string): number {
-  return Number(read(`${dir}/supervise/pid`).trim()) || 0;
-}
-
 /** Whether `dir/log` runs its logger (ours: handed over, the placeholder). */
 function logging(dir: string, ours: boolean): boolean {
-  const pid = pidOf(`${dir}/log`);
+  const pid = supervisedPid(`${dir}/log`);
   if (pid === 0 || read(`${dir}/log/supervise/stat`) !== "run\n") return false;
   return !ours || read(`/proc/${pid}/comm`) === "svlogd\n";
 }
@@ -66,7 +63,8 @@ interface Tree {
 function startTree(label: string, bin: string, dir: string, dirs: string[]): Tree {
   const ours = label === "ours";
   const child = spawnQuiet(ours ? `${bin}/runsvdir` : `${RUNIT}/runsvdir`, [dir]);
-  const loggers = () => dirs.map((service) => pidOf(`${service}/log`)).filter((pid) => pid > 0);
+  const loggers = () =>
+    dirs.map((service) => supervisedPid(`${service}/log`)).filter((pid) => pid > 0);
   return {
     dirs,
     child,
@@ -217,7 +215,7 @@ async function throughput(
   } finally {
     runsv.kill("SIGTERM");
     await runsv.status;
-    const log = pidOf(`${service}/log`);
+    const log = supervisedPid(`${service}/log`);
     if (log > 0 && alive(log)) Deno.kill(log, "SIGTERM");
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -235,7 +233,7 @@ async function crashLatencies(victim: string): Promise<number[]> {
   for (let trial = 0; trial < TRIALS; trial++) {
     // runsv waits a second before restarting a service that ran less than one.
     await sleep(1100);
-    const pid = pidOf(victim);
+    const pid = supervisedPid(victim);
     Deno.writeTextFileSync(`${victim}/started`, "");
     const killed = BigInt(Date.now()) * 1_000_000n;
     Deno.kill(pid, "SIGKILL");

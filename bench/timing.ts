@@ -21,7 +21,15 @@
 import { install } from "../scripts/install.ts";
 import { Reactor } from "../src/reactor/mod.ts";
 import { AT_FDCWD, closeFd, makeFifoAt, O, openAt, readFd, writeFd } from "../src/sys/mod.ts";
-import { alive, median, read, spawnQuiet, waitUntil, writeScript } from "./common.ts";
+import {
+  alive,
+  median,
+  read,
+  spawnQuiet,
+  supervisedPid,
+  waitUntil,
+  writeScript,
+} from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const ROUNDS = 5;
@@ -49,7 +57,7 @@ async function hupDown(bin: string, dir: string, count: number): Promise<number>
     await writeScript(`${dir}/s${i}/run`, "exec sleep 1000");
   }
   const runsvdir = spawnQuiet(`${bin}/runsvdir`, [dir]);
-  const pids = () => dirs.map((d) => Number(read(`${d}/supervise/pid`).trim()));
+  const pids = () => dirs.map(supervisedPid);
   await waitUntil(() => pids().every((pid) => pid > 0 && alive(pid)), `${count} services`, {
     intervalMs: 2,
   });
