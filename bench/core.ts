@@ -17,7 +17,7 @@
  */
 
 import { install, launcherScript } from "../scripts/install.ts";
-import { isRunning, median, sleep, waitUntil } from "./common.ts";
+import { isRunning, median, sleep, waitUntil, writeScript } from "./common.ts";
 
 const RUNS = 30;
 
@@ -47,13 +47,8 @@ async function memoryOf(pid: number): Promise<{ pss: number; uss: number }> {
 }
 
 async function service(dir: string, run: string, log = true): Promise<void> {
-  await Deno.mkdir(`${dir}/log`, { recursive: true });
-  await Deno.writeTextFile(`${dir}/run`, `#!/bin/sh\n${run}\n`);
-  await Deno.chmod(`${dir}/run`, 0o755);
-  if (log) {
-    await Deno.writeTextFile(`${dir}/log/run`, "#!/bin/sh\nexec cat > /dev/null\n");
-    await Deno.chmod(`${dir}/log/run`, 0o755);
-  } else await Deno.remove(`${dir}/log`);
+  await writeScript(`${dir}/run`, run);
+  if (log) await writeScript(`${dir}/log/run`, "exec cat > /dev/null");
 }
 
 /** An idle program: what a Deno process costs before it does anything. */
