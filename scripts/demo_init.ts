@@ -91,15 +91,9 @@ export async function buildStages(dir: string, options: { bin: string }): Promis
 
 /**
  * The children of `pid` (pids as seen here), read through libc: Deno wants
- * --allow-all for /proc/PID files.
- *
- * @example
- * ```ts
- * import { childrenOf } from "./demo_init.ts";
- * childrenOf(Deno.pid); // [] without children
- * ```
+ * --allow-all for /proc/PID files, which the demo task does not grant.
  */
-export function childrenOf(pid: number): number[] {
+function childrenOf(pid: number): number[] {
   try {
     const text = decoder.decode(readFileAt(AT_FDCWD, `/proc/${pid}/task/${pid}/children`, 65536));
     return text.split(" ").filter((word) => word.trim()).map(Number);
