@@ -15,26 +15,22 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { median, processesUnder, read } from "./common.ts";
+import {
+  isRunning,
+  median,
+  processesUnder,
+  read,
+  sleep,
+  supervisedPid,
+  waitUntil,
+} from "./common.ts";
 
 const SERVICES = 20;
 const LOGGED = 5;
 
-function pidOf(dir: string): number {
-  return Number(read(`${dir}/supervise/pid`).trim());
-}
-
 /** The services' own processes (`sleep`) under `svdir`. */
 function payloads(svdir: string): number[] {
   return processesUnder(svdir).filter((pid) => read(`/proc/${pid}/cmdline`).startsWith("sleep\0"));
-}
-
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 async function services(svdir: string, svlogd: string): Promise<string[]> {
@@ -59,40 +55,47 @@ function start(runsvdir: string, svdir: string): Deno.ChildProcess {
 }
 
 function running(dirs: string[]): boolean {
-  return dirs.every((dir) => pidOf(dir) > 0 && read(`${dir}/supervise/stat`).startsWith("run"));
+  return dirs.every((dir) => supervisedPid(dir) > 0 && isRunning(dir));
 }
 
 async function measure(name: string, bin: string, work: string): Promise<number[]> {
   const svdir = `${work}/${name}`;
   const dirs = await services(svdir, `${bin}/svlogd`);
   const first = start(`${bin}/runsvdir`, svdir);
-  await until(() => running(dirs), `${name}: services to run`);
-  const before = dirs.map(pidOf);
+  await waitUntil(() => running(dirs), `${name}: services to run`, {
+    timeoutMs: 20_000,
+    intervalMs: 10,
+  });
+  const before = dirs.map(supervisedPid);
   first.kill("SIGKILL");
   await first.status;
   const second = start(`${bin}/runsvdir`, svdir);
   // Until every service answers again (runit: its runsv never went away).
-  await until(() => {
-    for (const dir of dirs) {
-      try {
-        Deno.openSync(`${dir}/supervise/ok`, { write: true }).close();
-      } catch {
-        return false;
+  await waitUntil(
+    () => {
+      for (const dir of dirs) {
+        try {
+          Deno.openSync(`${dir}/supervise/ok`, { write: true }).close();
+        } catch {
+          return false;
+        }
       }
-    }
-    return true;
-  }, `${name}: supervisors`);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+      return true;
+    },
+    `${name}: supervisors`,
+    { timeoutMs: 20_000, intervalMs: 10 },
+  );
+  await sleep(500);
   const duplicates = payloads(svdir).length - SERVICES;
-  const same = dirs.filter((dir, index) => pidOf(dir) === before[index]).length;
+  const same = dirs.filter((dir, index) => supervisedPid(dir) === before[index]).length;
   const latencies: number[] = [];
   for (const dir of dirs) {
-    const pid = pidOf(dir);
+    const pid = supervisedPid(dir);
     const began = performance.now();
     Deno.kill(pid, "SIGKILL");
-    while (pidOf(dir) === pid) {
+    while (supervisedPid(dir) === pid) {
       if (performance.now() - began > 5000) throw new Error(`${name}: ${dir} exit unnoticed`);
-      await new Promise((resolve) => setTimeout(resolve, 0.2));
+      await sleep(0.2);
     }
     latencies.push(performance.now() - began);
   }
@@ -103,7 +106,10 @@ async function measure(name: string, bin: string, work: string): Promise<number[
   // runit's runsv processes are not the new runsvdir's children: each is told to exit.
   const sv = new Deno.Command(`${bin}/sv`, { args: ["exit", ...dirs], stdout: "null" });
   await sv.output();
-  await until(() => processesUnder(svdir).length === 0, `${name}: services to stop`).catch(() => {
+  await waitUntil(() => processesUnder(svdir).length === 0, `${name}: services to stop`, {
+    timeoutMs: 20_000,
+    intervalMs: 10,
+  }).catch(() => {
     for (const pid of processesUnder(svdir)) Deno.kill(pid, "SIGKILL");
   });
   second.kill("SIGTERM");

@@ -14,6 +14,16 @@ export function read(path: string): string {
   }
 }
 
+/**
+ * The numeric fields of a /proc file of `Name:  N [kB]` lines (status,
+ * smaps_rollup), read once: `field(name)` is N, 0 when the file (a process
+ * gone) or the field is missing.
+ */
+export function procFields(path: string): (name: string) => number {
+  const text = read(path);
+  return (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(text)?.[1] ?? 0);
+}
+
 /** The fields of /proc/PID/stat after the command name (state first), [] when gone. */
 export function statFields(pid: number): string[] {
   const text = read(`/proc/${pid}/stat`);
@@ -25,15 +35,55 @@ export async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Start a command with no standard input or output, on a plain system PATH. */
-export function spawnQuiet(command: string, args: string[]): Deno.ChildProcess {
+/**
+ * Poll `condition` every `intervalMs` (default 5) until it holds; throws
+ * "timed out waiting for WHAT" after `timeoutMs` (default 30 s).
+ */
+export async function waitUntil(
+  condition: () => boolean,
+  what: string,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(options.intervalMs ?? 5);
+  }
+}
+
+/** Write `path` as a `#!/bin/sh` script of `body`, mode 0755, making its directory. */
+export async function writeScript(path: string, body: string): Promise<void> {
+  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+  await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`);
+  await Deno.chmod(path, 0o755);
+}
+
+/**
+ * Start a command with no standard input or output, on a plain system PATH
+ * (plus `options.env`).
+ */
+export function spawnQuiet(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string> } = {},
+): Deno.ChildProcess {
   return new Deno.Command(command, {
     args,
     stdin: "null",
     stdout: "null",
     stderr: "null",
-    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", ...options.env },
   }).spawn();
+}
+
+/** The pid in `dir/supervise/pid`, 0 when none (down, or not yet written). */
+export function supervisedPid(dir: string): number {
+  return Number(read(`${dir}/supervise/pid`).trim()) || 0;
+}
+
+/** Whether `dir/supervise/stat` says the service runs. */
+export function isRunning(dir: string): boolean {
+  return read(`${dir}/supervise/stat`).startsWith("run");
 }
 
 /** `ours / theirs` as the benches print it. */
@@ -41,10 +91,11 @@ export function ratio(ours: number, runit: number): string {
   return runit === 0 ? "n/a" : `${(ours / runit).toFixed(2)}x`;
 }
 
-/** The median of `values` (the upper one for an even count). */
+/** The median of `values` (the mean of the middle two for an even count). */
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Least-squares slope of `values` against `xs` (0 for fewer than two distinct xs). */
@@ -61,12 +112,21 @@ export function slope(xs: number[], values: number[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-/** The pids whose parent is `parent`. */
+/**
+ * The pids whose parent is `parent`: the children lists of its threads (a
+ * Deno process may fork from any of them), cheap enough to sample often.
+ */
 export function childrenOf(parent: number): number[] {
   const found: number[] = [];
-  for (const entry of Deno.readDirSync("/proc")) {
-    const pid = Number(entry.name);
-    if (Number.isInteger(pid) && Number(statFields(pid)[1]) === parent) found.push(pid);
+  let threads: Deno.DirEntry[];
+  try {
+    threads = [...Deno.readDirSync(`/proc/${parent}/task`)];
+  } catch {
+    return found; // Gone.
+  }
+  for (const thread of threads) {
+    const text = read(`/proc/${parent}/task/${thread.name}/children`);
+    for (const word of text.split(" ")) if (word.trim()) found.push(Number(word));
   }
   return found;
 }
@@ -126,19 +186,11 @@ export async function makeSoakTree(dir: string, svlogd: string): Promise<void> {
     const service = `${dir}/s${i}`;
     await Deno.mkdir(service, { recursive: true });
     const seconds = (0.2 + 0.3 * (i / (SOAK_SERVICES - 1))).toFixed(2);
-    await Deno.writeTextFile(
-      `${service}/run`,
-      `#!/bin/sh\necho "tick $$"\nexec sleep ${seconds}\n`,
-    );
-    await Deno.chmod(`${service}/run`, 0o755);
-    if (i % 5 === 1) {
-      await Deno.writeTextFile(`${service}/finish`, "#!/bin/sh\nexit 0\n");
-      await Deno.chmod(`${service}/finish`, 0o755);
-    }
+    await writeScript(`${service}/run`, `echo "tick $$"\nexec sleep ${seconds}`);
+    if (i % 5 === 1) await writeScript(`${service}/finish`, "exit 0");
     if (i % 5 === 2) {
       await Deno.mkdir(`${service}/log/main`, { recursive: true });
-      await Deno.writeTextFile(`${service}/log/run`, `#!/bin/sh\nexec ${svlogd} -tt ./main\n`);
-      await Deno.chmod(`${service}/log/run`, 0o755);
+      await writeScript(`${service}/log/run`, `exec ${svlogd} -tt ./main`);
     }
   }
 }

@@ -17,7 +17,7 @@
  */
 
 import { install, launcherScript } from "../scripts/install.ts";
-import { median } from "./common.ts";
+import { isRunning, median, sleep, waitUntil, writeScript } from "./common.ts";
 
 const RUNS = 30;
 
@@ -47,29 +47,8 @@ async function memoryOf(pid: number): Promise<{ pss: number; uss: number }> {
 }
 
 async function service(dir: string, run: string, log = true): Promise<void> {
-  await Deno.mkdir(`${dir}/log`, { recursive: true });
-  await Deno.writeTextFile(`${dir}/run`, `#!/bin/sh\n${run}\n`);
-  await Deno.chmod(`${dir}/run`, 0o755);
-  if (log) {
-    await Deno.writeTextFile(`${dir}/log/run`, "#!/bin/sh\nexec cat > /dev/null\n");
-    await Deno.chmod(`${dir}/log/run`, 0o755);
-  } else await Deno.remove(`${dir}/log`);
-}
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function isRunning(dir: string): boolean {
-  try {
-    return Deno.readTextFileSync(`${dir}/supervise/stat`).startsWith("run");
-  } catch {
-    return false;
-  }
+  await writeScript(`${dir}/run`, run);
+  if (log) await writeScript(`${dir}/log/run`, "exec cat > /dev/null");
 }
 
 /** An idle program: what a Deno process costs before it does anything. */
@@ -149,7 +128,7 @@ try {
   const one = `${root}/one`;
   await service(`${one}/s0`, "exec sleep 100000", false);
   supervise("/usr/bin/runsv", `${one}/s0`);
-  await waitFor(() => isRunning(`${one}/s0`), "one service");
+  await waitUntil(() => isRunning(`${one}/s0`), "one service", { intervalMs: 20 });
   const bins = baseline ? [bin, baseline] : [bin];
   const [emptyMs, ...svMs] = await timeInTurns([
     { command: empty, args: [] },
@@ -173,7 +152,7 @@ try {
     const dirs = await idleTree(`${root}/idle-tree-${i}`);
     // A first run fills Deno's transpile cache; a process that transpiled is bigger.
     const warm = new Deno.Command(`${dir}/runsvdir`, { args: [`${root}/idle-tree-${i}`] }).spawn();
-    await waitFor(() => dirs.every(isRunning), "runsvdir to warm up");
+    await waitUntil(() => dirs.every(isRunning), "runsvdir to warm up", { intervalMs: 20 });
     warm.kill("SIGTERM");
     await warm.status;
     const child = new Deno.Command(`${dir}/runsvdir`, {
@@ -187,11 +166,13 @@ try {
   }
   const idler = new Deno.Command(idle, { stdin: "null", stdout: "null", stderr: "null" }).spawn();
   supervisors.push(idler);
-  await waitFor(() => trees.every(({ dirs }) => dirs.every(isRunning)), "idle trees");
+  await waitUntil(() => trees.every(({ dirs }) => dirs.every(isRunning)), "idle trees", {
+    intervalMs: 20,
+  });
   // The lowest of several samples: V8 collects start-up garbage lazily.
   const lowest = new Map<number, { pss: number; uss: number }>();
   for (let sample = 0; sample < 5; sample++) {
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400);
     for (const pid of [idler.pid, ...trees.map(({ child }) => child.pid)]) {
       const now = await memoryOf(pid);
       const low = lowest.get(pid) ?? { pss: Infinity, uss: Infinity };
@@ -230,7 +211,9 @@ try {
     await service(`${tree}/s${i}`, "exec sleep 100000");
     supervise("/usr/bin/runsv", `${tree}/s${i}`);
   }
-  await waitFor(() => names.every((name) => isRunning(`${tree}/${name}/log`)), "100 services");
+  await waitUntil(() => names.every((name) => isRunning(`${tree}/${name}/log`)), "100 services", {
+    intervalMs: 20,
+  });
   const env = { SVDIR: tree };
   const rows: string[][] = [];
   for (
@@ -269,9 +252,10 @@ try {
       return [];
     }
   };
-  await waitFor(
+  await waitUntil(
     () => crashers.every(([who]) => times(who).length >= cycles * 2 + 1),
     "crash cycles",
+    { intervalMs: 20 },
   );
   for (const [who] of crashers) {
     const lines = times(who).map((line) => line.split(" "));
@@ -296,8 +280,10 @@ try {
     const dir = `${root}/mem-${who}`;
     await service(dir, "exec sleep 100000");
     const child = supervise(runsv, dir);
-    await waitFor(() => isRunning(dir) && isRunning(`${dir}/log`), "memory service");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitUntil(() => isRunning(dir) && isRunning(`${dir}/log`), "memory service", {
+      intervalMs: 20,
+    });
+    await sleep(500);
     memory[who] = await memoryOf(child.pid);
   }
   for (const kind of ["pss", "uss"] as const) {

@@ -15,38 +15,21 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { read } from "./common.ts";
+import {
+  childrenOf,
+  isRunning,
+  procFields,
+  sleep,
+  spawnQuiet,
+  statFields,
+  waitUntil,
+  writeScript,
+} from "./common.ts";
 
 const RUNIT = "/usr/bin";
 
 function rssKiB(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(read(`/proc/${pid}/status`))?.[1] ?? 0);
-}
-
-function childrenOf(pid: number): number[] {
-  return read(`/proc/${pid}/task/${pid}/children`).split(" ").filter((p) => p).map(Number);
-}
-
-function isZombie(pid: number): boolean {
-  const stat = read(`/proc/${pid}/stat`);
-  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2)[0] === "Z";
-}
-
-async function waitUntil(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-async function service(dir: string, run: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/run`, `#!/bin/sh\n${run}\n`, { mode: 0o755 });
-}
-
-function start(command: string, args: string[]): Deno.ChildProcess {
-  return new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn();
+  return procFields(`/proc/${pid}/status`)("VmRSS");
 }
 
 async function stop(child: Deno.ChildProcess, leftovers: () => number[]): Promise<void> {
@@ -67,9 +50,9 @@ async function stop(child: Deno.ChildProcess, leftovers: () => number[]): Promis
 }
 
 async function flood(runsv: string, dir: string, mib: number) {
-  await service(dir, "exec sleep 1000");
-  const child = start(runsv, [dir]);
-  await waitUntil(() => /^run/.test(read(`${dir}/supervise/stat`)), "the service");
+  await writeScript(`${dir}/run`, "exec sleep 1000");
+  const child = spawnQuiet(runsv, [dir]);
+  await waitUntil(() => isRunning(dir), "the service");
   const chunk = new Uint8Array(64 * 1024);
   const junk = new TextEncoder().encode("bfgjlmnrsvwyzBDUX \n\xff0789");
   for (let i = 0; i < chunk.length; i++) {
@@ -89,9 +72,9 @@ async function flood(runsv: string, dir: string, mib: number) {
 }
 
 async function zombies(runsvdir: string, dir: string, grandchildren: boolean) {
-  for (let i = 0; i < 100; i++) await service(`${dir}/s${i}`, "exec sleep 1.2");
-  const child = start(runsvdir, [dir]);
-  await new Promise((resolve) => setTimeout(resolve, 2000));
+  for (let i = 0; i < 100; i++) await writeScript(`${dir}/s${i}/run`, "exec sleep 1.2");
+  const child = spawnQuiet(runsvdir, [dir]);
+  await sleep(2000);
   let max = 0;
   let total = 0;
   let samples = 0;
@@ -99,11 +82,13 @@ async function zombies(runsvdir: string, dir: string, grandchildren: boolean) {
   while (Date.now() < end) {
     const parents = grandchildren ? childrenOf(child.pid) : [child.pid];
     let count = 0;
-    for (const parent of parents) for (const pid of childrenOf(parent)) if (isZombie(pid)) count++;
+    for (const parent of parents) {
+      for (const pid of childrenOf(parent)) if (statFields(pid)[0] === "Z") count++;
+    }
     max = Math.max(max, count);
     total += count;
     samples++;
-    await new Promise((resolve) => setTimeout(resolve, 2));
+    await sleep(2);
   }
   const supervisors = childrenOf(child.pid);
   await stop(child, () => grandchildren ? supervisors : []);

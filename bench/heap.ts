@@ -28,7 +28,15 @@
  */
 
 import { install, launcherScript } from "../scripts/install.ts";
-import { killLeftUnder, makeSoakTree, read, sleep, slope, SOAK_SERVICES } from "./common.ts";
+import {
+  killLeftUnder,
+  makeSoakTree,
+  procFields,
+  sleep,
+  slope,
+  SOAK_SERVICES,
+  statFields,
+} from "./common.ts";
 
 /** One sample, kB unless named otherwise. */
 interface Sample {
@@ -172,22 +180,18 @@ function summarise(data: any): Map<string, Bucket> {
   return buckets;
 }
 
-function statusField(status: string, name: string): number {
-  return Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
-}
-
 async function takeSample(inspector: Inspector, pid: number, minute: number): Promise<Sample> {
-  const rssBefore = statusField(read(`/proc/${pid}/status`), "VmRSS");
+  const rssBefore = procFields(`/proc/${pid}/status`)("VmRSS");
   if (!passive) await inspector.call("HeapProfiler.collectGarbage");
   const evaluated = await inspector.call("Runtime.evaluate", {
     expression: MALLINFO,
     returnByValue: true,
   });
   const [mallocUsed, mallocFree] = evaluated.result.value as number[];
-  const cpuFields = read(`/proc/${pid}/stat`).split(") ")[1]?.split(" ") ?? [];
+  const cpuFields = statFields(pid);
   const cpu = (Number(cpuFields[11]) + Number(cpuFields[12])) / 100;
   const heap = await inspector.call("Runtime.getHeapUsage");
-  const status = read(`/proc/${pid}/status`);
+  const status = procFields(`/proc/${pid}/status`);
   const kB = (bytes: number) => Math.round(bytes / 1024);
   let fds = 0;
   try {
@@ -195,13 +199,13 @@ async function takeSample(inspector: Inspector, pid: number, minute: number): Pr
   } catch {
     // Gone.
   }
-  const anon = statusField(status, "RssAnon");
+  const anon = status("RssAnon");
   return {
     minute,
     rssBefore,
-    rss: statusField(status, "VmRSS"),
+    rss: status("VmRSS"),
     anon,
-    file: statusField(status, "RssFile"),
+    file: status("RssFile"),
     heapUsed: kB(heap.usedSize),
     heapTotal: kB(heap.totalSize),
     external: kB(heap.backingStorageSize ?? 0),
@@ -210,7 +214,7 @@ async function takeSample(inspector: Inspector, pid: number, minute: number): Pr
     mallocFree: kB(mallocFree),
     cpu,
     fds,
-    threads: statusField(status, "Threads"),
+    threads: status("Threads"),
   };
 }
 

@@ -19,8 +19,8 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { childrenOf, MARKER, namespaceCommand } from "../scripts/demo_init.ts";
-import { median, ratio, read, sleep } from "./common.ts";
+import { MARKER, namespaceCommand } from "../scripts/demo_init.ts";
+import { childrenOf, median, procFields, ratio, sleep, waitUntil, writeScript } from "./common.ts";
 
 interface Side {
   name: string;
@@ -36,52 +36,38 @@ interface Boot {
   haltMs: number;
 }
 
-async function script(path: string, body: string): Promise<void> {
-  await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`);
-  await Deno.chmod(path, 0o755);
-}
-
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
-
-/** A field of /proc/PID/smaps_rollup, in kB. */
-function rollup(pid: number, field: string): number {
-  const match = read(`/proc/${pid}/smaps_rollup`).match(new RegExp(`^${field}:\\s+(\\d+)`, "m"));
-  return match ? Number(match[1]) : NaN;
-}
-
 async function boot(side: Side, root: string): Promise<Boot> {
   await Deno.mkdir(`${root}/etc`, { recursive: true });
   await Deno.mkdir(`${root}/run`, { recursive: true });
   await Deno.writeTextFile(`${root}/etc/${MARKER}`, "");
   await Deno.writeTextFile(`${root}/console`, "");
   const running = `${root}/stage2`;
-  await script(`${root}/etc/1`, "exit 0");
-  await script(`${root}/etc/2`, `: > ${running}\nexec sleep 100000`);
-  await script(`${root}/etc/3`, "exit 0");
+  await writeScript(`${root}/etc/1`, "exit 0");
+  await writeScript(`${root}/etc/2`, `: > ${running}\nexec sleep 100000`);
+  await writeScript(`${root}/etc/3`, "exit 0");
   const [command, ...args] = namespaceCommand(root, [side.init]);
   const started = performance.now();
   const namespace = new Deno.Command(command, { args, stdin: "null", stderr: "null" }).spawn();
   try {
-    await until(() => {
-      try {
-        Deno.statSync(running);
-        return true;
-      } catch {
-        return false;
-      }
-    }, `${side.name}: stage 2`);
+    await waitUntil(
+      () => {
+        try {
+          Deno.statSync(running);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      `${side.name}: stage 2`,
+      { timeoutMs: 20_000, intervalMs: 2 },
+    );
     const bootMs = performance.now() - started;
     const [init] = childrenOf(namespace.pid);
     // Let stage 2's start settle before reading memory.
     await sleep(500);
-    const pssKb = rollup(init, "Pss");
-    const privateKb = rollup(init, "Private_Clean") + rollup(init, "Private_Dirty");
+    const rollup = procFields(`/proc/${init}/smaps_rollup`);
+    const pssKb = rollup("Pss");
+    const privateKb = rollup("Private_Clean") + rollup("Private_Dirty");
     await Deno.writeTextFile(`${root}/${side.stopit}`, "", { mode: 0o100 });
     await Deno.chmod(`${root}/${side.stopit}`, 0o100);
     const asked = performance.now();

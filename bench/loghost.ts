@@ -20,7 +20,19 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { alive, childrenOf, ratio, read, sleep, spawnQuiet } from "./common.ts";
+import {
+  alive,
+  childrenOf,
+  median,
+  procFields,
+  ratio,
+  read,
+  sleep,
+  spawnQuiet,
+  supervisedPid,
+  waitUntil,
+  writeScript,
+} from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const COUNTS = [50, 200];
@@ -30,29 +42,12 @@ const FLOODERS = 10;
 const FLOOD_RATE = 20 * 1024 * 1024;
 
 function pss(pid: number): number {
-  return Number(/^Pss:\s+(\d+) kB/m.exec(read(`/proc/${pid}/smaps_rollup`))?.[1] ?? 0);
-}
-
-async function waitUntil(condition: () => boolean, timeout: number, what: string) {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-async function script(path: string, body: string): Promise<void> {
-  await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-  await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
-}
-
-function pidOf(dir: string): number {
-  return Number(read(`${dir}/supervise/pid`).trim()) || 0;
+  return procFields(`/proc/${pid}/smaps_rollup`)("Pss");
 }
 
 /** Whether `dir/log` runs its logger (ours: handed over, the placeholder). */
 function logging(dir: string, ours: boolean): boolean {
-  const pid = pidOf(`${dir}/log`);
+  const pid = supervisedPid(`${dir}/log`);
   if (pid === 0 || read(`${dir}/log/supervise/stat`) !== "run\n") return false;
   return !ours || read(`/proc/${pid}/comm`) === "svlogd\n";
 }
@@ -68,7 +63,8 @@ interface Tree {
 function startTree(label: string, bin: string, dir: string, dirs: string[]): Tree {
   const ours = label === "ours";
   const child = spawnQuiet(ours ? `${bin}/runsvdir` : `${RUNIT}/runsvdir`, [dir]);
-  const loggers = () => dirs.map((service) => pidOf(`${service}/log`)).filter((pid) => pid > 0);
+  const loggers = () =>
+    dirs.map((service) => supervisedPid(`${service}/log`)).filter((pid) => pid > 0);
   return {
     dirs,
     child,
@@ -82,8 +78,8 @@ function startTree(label: string, bin: string, dir: string, dirs: string[]): Tre
       for (const pid of runsvs) Deno.kill(pid, "SIGTERM");
       await waitUntil(
         () => [...runsvs, ...logs].every((pid) => !alive(pid)),
-        30_000,
         `${label}: the tree to stop`,
+        { timeoutMs: 30_000, intervalMs: 20 },
       );
     },
   };
@@ -97,19 +93,13 @@ async function makeTree(
   const dirs: string[] = [];
   for (let i = 0; i < count; i++) {
     const service = `${dir}/s${String(i).padStart(3, "0")}`;
-    await script(`${service}/run`, options.run?.(i) ?? "echo started\nexec sleep 1000");
-    await script(`${service}/log/run`, `exec ${options.svlogd} -tt ./main`);
+    await writeScript(`${service}/run`, options.run?.(i) ?? "echo started\nexec sleep 1000");
+    await writeScript(`${service}/log/run`, `exec ${options.svlogd} -tt ./main`);
     await Deno.mkdir(`${service}/log/main`);
     if (options.config) await Deno.writeTextFile(`${service}/log/main/config`, options.config);
     dirs.push(service);
   }
   return dirs;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function svlogdOf(label: string, bin: string): string {
@@ -127,13 +117,13 @@ async function measureMemory(bin: string, root: string): Promise<void> {
       try {
         await waitUntil(
           () => dirs.every((service) => logging(service, label === "ours")),
-          180_000,
           `${label}: ${count} logged services`,
+          { timeoutMs: 180_000, intervalMs: 20 },
         );
         await waitUntil(
           () => dirs.every((service) => read(`${service}/log/main/current`) !== ""),
-          60_000,
           `${label}: ${count} first lines`,
+          { timeoutMs: 60_000, intervalMs: 20 },
         );
         // The lowest of several samples: V8 collects garbage when it likes.
         let lowest = Infinity;
@@ -190,14 +180,17 @@ async function throughput(
 ): Promise<number> {
   const dir = `${options.root}/tp-${label}`;
   const service = `${dir}/svc`;
-  await script(`${service}/run`, `cat ${options.input}\nexec sleep 1000`);
+  await writeScript(`${service}/run`, `cat ${options.input}\nexec sleep 1000`);
   await Deno.writeTextFile(`${service}/down`, "");
-  await script(`${service}/log/run`, `exec ${svlogdOf(label, bin)} -tt ./main`);
+  await writeScript(`${service}/log/run`, `exec ${svlogdOf(label, bin)} -tt ./main`);
   await Deno.mkdir(`${service}/log/main`);
   await Deno.writeTextFile(`${service}/log/main/config`, "s50000000\nn100\n");
   const runsv = spawnQuiet(label === "ours" ? `${bin}/runsv` : `${RUNIT}/runsv`, [service]);
   try {
-    await waitUntil(() => logging(service, label === "ours"), 30_000, `${label}: the logger`);
+    await waitUntil(() => logging(service, label === "ours"), `${label}: the logger`, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+    });
     // -tt adds 26 bytes to each line.
     const expected = options.bytes + options.lines * 26;
     const logged = () => {
@@ -213,13 +206,16 @@ async function throughput(
     const started = performance.now();
     control.writeSync(new TextEncoder().encode("u"));
     control.close();
-    await waitUntil(() => logged() >= expected, 300_000, `${label}: the input logged`);
+    await waitUntil(() => logged() >= expected, `${label}: the input logged`, {
+      timeoutMs: 300_000,
+      intervalMs: 20,
+    });
     const seconds = (performance.now() - started) / 1000;
     return options.bytes / 1024 / 1024 / seconds;
   } finally {
     runsv.kill("SIGTERM");
     await runsv.status;
-    const log = pidOf(`${service}/log`);
+    const log = supervisedPid(`${service}/log`);
     if (log > 0 && alive(log)) Deno.kill(log, "SIGTERM");
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -237,11 +233,14 @@ async function crashLatencies(victim: string): Promise<number[]> {
   for (let trial = 0; trial < TRIALS; trial++) {
     // runsv waits a second before restarting a service that ran less than one.
     await sleep(1100);
-    const pid = pidOf(victim);
+    const pid = supervisedPid(victim);
     Deno.writeTextFileSync(`${victim}/started`, "");
     const killed = BigInt(Date.now()) * 1_000_000n;
     Deno.kill(pid, "SIGKILL");
-    await waitUntil(() => read(`${victim}/started`).endsWith("\n"), 20_000, "the restart");
+    await waitUntil(() => read(`${victim}/started`).endsWith("\n"), "the restart", {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    });
     found.push(Number(BigInt(read(`${victim}/started`).trim()) - killed) / 1e6);
   }
   return found;
@@ -266,10 +265,13 @@ async function measureLatency(bin: string, root: string): Promise<void> {
     try {
       await waitUntil(
         () => dirs.every((service) => logging(service, label === "ours")),
-        120_000,
         `${label}: loggers`,
+        { timeoutMs: 120_000, intervalMs: 20 },
       );
-      await waitUntil(() => read(`${victim}/started`).endsWith("\n"), 20_000, "the victim");
+      await waitUntil(() => read(`${victim}/started`).endsWith("\n"), "the victim", {
+        timeoutMs: 20_000,
+        intervalMs: 20,
+      });
       const idle = await crashLatencies(victim);
       for (const service of flooders) {
         Deno.writeTextFileSync(`${service}/supervise/control`, "u", { append: true });

@@ -18,7 +18,18 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { alive, childrenOf, ratio, read, sleep, spawnQuiet } from "./common.ts";
+import {
+  alive,
+  childrenOf,
+  median,
+  procFields,
+  ratio,
+  read,
+  sleep,
+  spawnQuiet,
+  waitUntil,
+  writeScript,
+} from "./common.ts";
 
 const RUNIT_RUNSVDIR = "/usr/bin/runsvdir";
 const COUNTS = [10, 100, 500];
@@ -35,9 +46,7 @@ interface Tree {
 
 /** Proportional and unique (private) set size in KB. */
 function memory(pid: number): { pss: number; uss: number } {
-  const text = read(`/proc/${pid}/smaps_rollup`);
-  const field = (name: string) =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  const field = procFields(`/proc/${pid}/smaps_rollup`);
   return { pss: field("Pss"), uss: field("Private_Clean") + field("Private_Dirty") };
 }
 
@@ -70,24 +79,11 @@ function snapshot(pids: number[]): Map<string, number> {
   return new Map(pids.flatMap((pid) => [...threadTimes(pid)]));
 }
 
-async function waitUntil(condition: () => boolean, timeout: number, what: string) {
-  const deadline = Date.now() + timeout;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-async function makeService(dir: string, run: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/run`, `#!/bin/sh\n${run}\n`, { mode: 0o755 });
-}
-
 async function makeTree(dir: string, count: number): Promise<string[]> {
   const dirs: string[] = [];
   for (let i = 0; i < count; i++) {
     const service = `${dir}/s${String(i).padStart(3, "0")}`;
-    await makeService(service, "exec sleep 1000");
+    await writeScript(`${service}/run`, "exec sleep 1000");
     dirs.push(service);
   }
   return dirs;
@@ -125,7 +121,10 @@ function startRunit(dir: string): Tree {
       await child.status;
       // runit's runsv processes outlive runsvdir: TERM (= exit) each.
       for (const pid of runsvs) Deno.kill(pid, "SIGTERM");
-      await waitUntil(() => runsvs.every((pid) => !alive(pid)), 20_000, "runsv to exit");
+      await waitUntil(() => runsvs.every((pid) => !alive(pid)), "runsv to exit", {
+        timeoutMs: 20_000,
+        intervalMs: 20,
+      });
     },
   };
 }
@@ -140,7 +139,10 @@ async function measureMemory(bin: string, root: string): Promise<Sizes> {
       const dirs = await makeTree(dir, count);
       const tree = label === "ours" ? startOurs(bin, dir) : startRunit(dir);
       try {
-        await waitUntil(() => running(dirs), 60_000, `${label}: ${count} services`);
+        await waitUntil(() => running(dirs), `${label}: ${count} services`, {
+          timeoutMs: 60_000,
+          intervalMs: 20,
+        });
         // The lowest of several samples: V8 collects start-up garbage lazily.
         let lowest = { pss: Infinity, uss: Infinity };
         for (let sample = 0; sample < 5; sample++) {
@@ -173,20 +175,17 @@ async function latencies(tree: Tree, root: string): Promise<number[]> {
   for (let i = 0; i < LATENCY_TRIALS; i++) {
     const name = `new${i}`;
     const staging = `${root}/stage-${tree.label}/${name}`;
-    await makeService(staging, "date +%s%N > started\nexec sleep 1000");
+    await writeScript(`${staging}/run`, "date +%s%N > started\nexec sleep 1000");
     const before = BigInt(Date.now()) * 1_000_000n;
     await Deno.rename(staging, `${tree.dir}/${name}`);
     const marker = `${tree.dir}/${name}/started`;
-    await waitUntil(() => read(marker).endsWith("\n"), 20_000, `${tree.label} ${name}`);
+    await waitUntil(() => read(marker).endsWith("\n"), `${tree.label} ${name}`, {
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    });
     found.push(Number(BigInt(read(marker).trim()) - before) / 1e6);
   }
   return found;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function main(): Promise<void> {
@@ -231,7 +230,10 @@ async function main(): Promise<void> {
       const dirs = await makeTree(dir, 100);
       const tree = label === "ours" ? startOurs(bin, dir) : startRunit(dir);
       trees.push(tree);
-      await waitUntil(() => running(dirs), 60_000, `${label}: 100 services`);
+      await waitUntil(() => running(dirs), `${label}: 100 services`, {
+        timeoutMs: 60_000,
+        intervalMs: 20,
+      });
     }
     try {
       await sleep(1000);

@@ -20,7 +20,15 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { killLeftUnder, makeSoakTree, read, slope, SOAK_SERVICES } from "./common.ts";
+import {
+  killLeftUnder,
+  makeSoakTree,
+  procFields,
+  read,
+  sleep,
+  slope,
+  SOAK_SERVICES,
+} from "./common.ts";
 
 const SAMPLE_MS = 30_000;
 const ZOMBIE_POLL_MS = 100;
@@ -74,9 +82,9 @@ function sample(side: Side, minute: number): void {
   let fds = 0;
   let threads = 0;
   for (const pid of supervision(side)) {
-    const status = read(`/proc/${pid}/status`);
-    rss += Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-    threads += Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+    const status = procFields(`/proc/${pid}/status`);
+    rss += status("VmRSS");
+    threads += status("Threads");
     try {
       fds += [...Deno.readDirSync(`/proc/${pid}/fd`)].length;
     } catch {
@@ -156,7 +164,7 @@ try {
       }
       nextSample += SAMPLE_MS;
     }
-    await new Promise((resolve) => setTimeout(resolve, ZOMBIE_POLL_MS));
+    await sleep(ZOMBIE_POLL_MS);
   }
   console.log("\nside | RSS slope kB/min | fds slope /min | threads slope /min | oldest zombie");
   for (const side of sides) {

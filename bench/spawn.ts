@@ -11,7 +11,7 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { median } from "./common.ts";
+import { median, sleep } from "./common.ts";
 
 const CYCLES = 8;
 
@@ -69,7 +69,7 @@ try {
   const deadline = Date.now() + 60_000;
   while (runs.some((_, index) => gaps(`${root}/times-${index}`).length < CYCLES)) {
     if (Date.now() > deadline) throw new Error("timed out waiting for crash cycles");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   const latency = runs.map((_, index) => median(gaps(`${root}/times-${index}`)));
   const runit = latency[runs.length - 1];

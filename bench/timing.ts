@@ -21,52 +21,26 @@
 import { install } from "../scripts/install.ts";
 import { Reactor } from "../src/reactor/mod.ts";
 import { AT_FDCWD, closeFd, makeFifoAt, O, openAt, readFd, writeFd } from "../src/sys/mod.ts";
-import { read } from "./common.ts";
+import {
+  alive,
+  median,
+  read,
+  spawnQuiet,
+  supervisedPid,
+  waitUntil,
+  writeScript,
+} from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const ROUNDS = 5;
 
-function alive(pid: number): boolean {
-  const stat = read(`/proc/${pid}/stat`);
-  return stat !== "" && stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-}
-
-async function waitUntil(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-async function service(dir: string, run: string): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/run`, `#!/bin/sh\n${run}\n`, { mode: 0o755 });
-}
-
-function quiet(command: string, args: string[], env: Record<string, string> = {}) {
-  return new Deno.Command(command, {
-    args,
-    env,
-    stdin: "null",
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
 /** Median gap in ms between consecutive starts of a service that exits at once. */
 async function restartGap(bin: string, dir: string): Promise<number> {
-  await service(dir, "date +%s%N >> starts\nexit 1");
-  const runsv = quiet(`${bin}/runsv`, [dir]);
+  await writeScript(`${dir}/run`, "date +%s%N >> starts\nexit 1");
+  const runsv = spawnQuiet(`${bin}/runsv`, [dir]);
   const starts = () => read(`${dir}/starts`).trim().split("\n").filter(Boolean).map(Number);
   try {
-    await waitUntil(() => starts().length >= 5, "five starts");
+    await waitUntil(() => starts().length >= 5, "five starts", { intervalMs: 2 });
   } finally {
     runsv.kill("SIGTERM");
     await runsv.status;
@@ -80,15 +54,19 @@ async function hupDown(bin: string, dir: string, count: number): Promise<number>
   const dirs: string[] = [];
   for (let i = 0; i < count; i++) {
     dirs.push(`${dir}/s${i}`);
-    await service(`${dir}/s${i}`, "exec sleep 1000");
+    await writeScript(`${dir}/s${i}/run`, "exec sleep 1000");
   }
-  const runsvdir = quiet(`${bin}/runsvdir`, [dir]);
-  const pids = () => dirs.map((d) => Number(read(`${d}/supervise/pid`).trim()));
-  await waitUntil(() => pids().every((pid) => pid > 0 && alive(pid)), `${count} services`);
+  const runsvdir = spawnQuiet(`${bin}/runsvdir`, [dir]);
+  const pids = () => dirs.map(supervisedPid);
+  await waitUntil(() => pids().every((pid) => pid > 0 && alive(pid)), `${count} services`, {
+    intervalMs: 2,
+  });
   const running = pids();
   const sent = performance.now();
   runsvdir.kill("SIGHUP");
-  await waitUntil(() => running.every((pid) => !alive(pid)), "every service down");
+  await waitUntil(() => running.every((pid) => !alive(pid)), "every service down", {
+    intervalMs: 2,
+  });
   const took = performance.now() - sent;
   await runsvdir.status;
   return took;
@@ -96,9 +74,11 @@ async function hupDown(bin: string, dir: string, count: number): Promise<number>
 
 /** ms from TERM until our runsvdir exits, with a service that ignores TERM. */
 async function termWithStubborn(bin: string, dir: string): Promise<number> {
-  await service(`${dir}/stubborn`, "trap '' TERM\nexec sleep 1000");
-  const runsvdir = quiet(`${bin}/runsvdir`, [dir], { RUNSVDIR_TIMEOUT: "1" });
-  await waitUntil(() => read(`${dir}/stubborn/supervise/stat`) === "run\n", "stubborn up");
+  await writeScript(`${dir}/stubborn/run`, "trap '' TERM\nexec sleep 1000");
+  const runsvdir = spawnQuiet(`${bin}/runsvdir`, [dir], { env: { RUNSVDIR_TIMEOUT: "1" } });
+  await waitUntil(() => read(`${dir}/stubborn/supervise/stat`) === "run\n", "stubborn up", {
+    intervalMs: 2,
+  });
   const sent = performance.now();
   runsvdir.kill("SIGTERM");
   await runsvdir.status;
@@ -122,7 +102,7 @@ async function drain(dir: string): Promise<number> {
   try {
     const started = performance.now();
     for (const fd of fds) writeFd(fd, new Uint8Array([0x75]));
-    await waitUntil(() => seen === 600, "every FIFO to be read");
+    await waitUntil(() => seen === 600, "every FIFO to be read", { intervalMs: 2 });
     return performance.now() - started;
   } finally {
     reactor.stop();

@@ -14,24 +14,10 @@
  */
 
 import { install } from "../scripts/install.ts";
-import { read } from "./common.ts";
+import { median, read, sleep, waitUntil } from "./common.ts";
 
 const RUNIT = "/usr/bin";
 const ROUNDS = 8;
-
-async function waitUntil(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** The state byte of supervise/status: 0 down, 1 run, 2 finish; -1 unreadable. */
 function state(dir: string): number {
@@ -50,7 +36,9 @@ async function reactions(sv: string, dir: string): Promise<number[]> {
     await Deno.writeTextFile(`${dir}/delay`, `0.${150 + round * 47}\n`);
     const up = new Deno.Command(`${RUNIT}/sv`, { args: ["up", dir], stdout: "null" }).outputSync();
     if (!up.success) throw new Error(`sv up ${dir} failed`);
-    await waitUntil(() => state(dir) === 1 && read(`${dir}/started`) !== "", "the service to run");
+    await waitUntil(() => state(dir) === 1 && read(`${dir}/started`) !== "", "the service to run", {
+      timeoutMs: 10_000,
+    });
     await Deno.remove(`${dir}/started`);
     const child = new Deno.Command(sv, {
       args: ["-w", "7", "down", dir],
@@ -66,7 +54,7 @@ async function reactions(sv: string, dir: string): Promise<number[]> {
     let down = 0;
     while (exited === 0) {
       if (down === 0 && state(dir) === 0) down = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, 1));
+      await sleep(1);
     }
     if (!(await status).success || down === 0) throw new Error(`${sv} -w 7 down: not down`);
     result.push(exited - down);

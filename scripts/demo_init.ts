@@ -16,6 +16,26 @@ const decoder = new TextDecoder();
 export const MARKER = ".runit-demo-stages";
 
 /**
+ * unshare(1) with a new PID namespace (its first child is process 1 there,
+ * with its own /proc) and mount namespace; `--kill-child`: when unshare dies,
+ * the whole namespace does. The command to run follows.
+ *
+ * @example
+ * ```ts
+ * import { UNSHARE } from "./demo_init.ts";
+ * [...UNSHARE, "sh", "-c", "echo $$"]; // prints 1
+ * ```
+ */
+export const UNSHARE = [
+  "unshare",
+  "--pid",
+  "--fork",
+  "--mount-proc",
+  "--mount",
+  "--kill-child",
+] as const;
+
+/**
  * The command that boots `program` as process 1 in a new PID and mount
  * namespace, with `dir/etc` bound over /etc/runit, the FIFO `dir/console`
  * over /dev/console and, when it exists, `dir/run` over /run. It refuses to
@@ -37,19 +57,7 @@ export function namespaceCommand(dir: string, program: readonly string[]): strin
     `test -e /etc/runit/${MARKER}`,
     'exec "$@"',
   ].join("\n");
-  return [
-    "unshare",
-    "--pid",
-    "--fork",
-    "--mount-proc",
-    "--mount",
-    "--kill-child",
-    "sh",
-    "-c",
-    script,
-    dir,
-    ...program,
-  ];
+  return [...UNSHARE, "sh", "-c", script, dir, ...program];
 }
 
 async function script(path: string, body: string): Promise<void> {
@@ -83,15 +91,9 @@ export async function buildStages(dir: string, options: { bin: string }): Promis
 
 /**
  * The children of `pid` (pids as seen here), read through libc: Deno wants
- * --allow-all for /proc/PID files.
- *
- * @example
- * ```ts
- * import { childrenOf } from "./demo_init.ts";
- * childrenOf(Deno.pid); // [] without children
- * ```
+ * --allow-all for /proc/PID files, which the demo task does not grant.
  */
-export function childrenOf(pid: number): number[] {
+function childrenOf(pid: number): number[] {
   try {
     const text = decoder.decode(readFileAt(AT_FDCWD, `/proc/${pid}/task/${pid}/children`, 65536));
     return text.split(" ").filter((word) => word.trim()).map(Number);

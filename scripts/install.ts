@@ -12,6 +12,8 @@ import { MULTICALL } from "../src/cli/dispatch.ts";
 import { PERMISSIONS } from "./permissions.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/** The applets that get a symlink: the binary itself is runit (as process 1 it runs runit(8)). */
+const LINKS = Object.keys(APPLETS).filter((name) => name !== MULTICALL);
 
 /**
  * The launcher script for a checkout at `root`, run by the deno at `deno`.
@@ -60,8 +62,7 @@ export async function install(prefix: string, options: { deno?: string } = {}): 
     await Deno.writeTextFile(target, script);
   }
   await Deno.chmod(target, 0o755);
-  // The binary itself is runit: as process 1 it runs runit(8).
-  for (const name of Object.keys(APPLETS).filter((name) => name !== MULTICALL)) {
+  for (const name of LINKS) {
     const link = `${bin}/${name}`;
     await Deno.remove(link).catch(() => {});
     await Deno.symlink(MULTICALL, link);
@@ -78,6 +79,5 @@ if (import.meta.main) {
     Deno.exit(100);
   }
   const installed = await install(prefix);
-  const links = Object.keys(APPLETS).filter((name) => name !== MULTICALL);
-  console.log(`installed ${installed} and ${links.join(", ")}`);
+  console.log(`installed ${installed} and ${LINKS.join(", ")}`);
 }

@@ -19,7 +19,7 @@ import { Children } from "./reactor/children.ts";
 import { catchSignal } from "./sys/signals.ts";
 import { AT_FDCWD, chmodAt, closeFd, O, openAt } from "./sys/fs.ts";
 import { replaceFd } from "./sys/descriptors.ts";
-import { newSession, sendSignal, SIG, type SpawnOptions } from "./sys/process.ts";
+import { exitCode, newSession, sendSignal, SIG, type SpawnOptions } from "./sys/process.ts";
 import { errnoOf, errorText } from "./sys/errno.ts";
 import { inInitialPidNamespace, RB, rebootSystem, syncAll } from "./sys/reboot.ts";
 import {
@@ -51,11 +51,6 @@ function warn(text: string): void {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** runit's wait_crashed: ended by a signal. */
-function crashed(status: number): boolean {
-  return (status & 0x7f) !== 0;
 }
 
 /**
@@ -149,8 +144,10 @@ class Runit {
       }
       if (this.#int && ownerExecutable(CTRLALTDEL)) {
         info("ctrl-alt-del request...");
-        const status = await this.#start(CTRLALTDEL, {}).exited;
-        if (crashed(status)) warn(`child crashed: ${CTRLALTDEL}`);
+        // exitCode is -1 for runit's wait_crashed: ended by a signal.
+        if (exitCode(await this.#start(CTRLALTDEL, {}).exited) < 0) {
+          warn(`child crashed: ${CTRLALTDEL}`);
+        }
         info(`leave stage: ${CTRLALTDEL}`);
         this.#int = 0;
         this.#cont++;
@@ -170,15 +167,17 @@ class Runit {
   /** What runit does when stage `st` has exited: the next stage to run. */
   async #afterExit(st: number, pid: number, status: number): Promise<number> {
     const path = STAGES[st];
-    const code = (status >> 8) & 0xff;
-    if (crashed(status) || code !== 0) {
-      warn(`${crashed(status) ? "child crashed" : "child failed"}: ${path}`);
-      if (st === 0 && (crashed(status) || code === 100)) {
+    const code = exitCode(status);
+    // -1 (ended by a signal) is runit's wait_crashed.
+    const crashed = code < 0;
+    if (code !== 0) {
+      warn(`${crashed ? "child crashed" : "child failed"}: ${path}`);
+      if (st === 0 && (crashed || code === 100)) {
         info(`leave stage: ${path}`);
         warn("skipping stage 2...");
         return 2;
       }
-      if (st === 1 && (crashed(status) || code === 111)) {
+      if (st === 1 && (crashed || code === 111)) {
         warn("killing all processes in stage 2...");
         sendSignal(-pid, SIG.KILL);
         await sleep(PAUSE_MS);

@@ -67,16 +67,11 @@ function ask(reboot: boolean): string | undefined {
 
 /** Create or truncate `path` as runit's open_trunc does. */
 function create(path: string): void {
-  let fd: number;
-  try {
-    fd = openAt(AT_FDCWD, path, {
-      flags: O.WRONLY | O.NONBLOCK | O.TRUNC | O.CREAT | O.CLOEXEC,
-      mode: 0o644,
-    });
-  } catch (error) {
-    throw new SysError(`create ${path}`, errnoOf(error));
-  }
-  closeFd(fd);
+  closeFd(openAt(AT_FDCWD, path, {
+    flags: O.WRONLY | O.NONBLOCK | O.TRUNC | O.CREAT | O.CLOEXEC,
+    mode: 0o644,
+    what: `create ${path}`,
+  }));
 }
 
 /** chmod(2), failing with runit's words. */

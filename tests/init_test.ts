@@ -22,7 +22,7 @@ import {
   within,
 } from "./helpers.ts";
 import { childrenOf, readProc } from "./proc.ts";
-import { MARKER, namespaceCommand } from "../scripts/demo_init.ts";
+import { MARKER, namespaceCommand, UNSHARE } from "../scripts/demo_init.ts";
 import { resolveInvocation } from "../src/cli/dispatch.ts";
 
 const DEBIAN_RUNIT = "/sbin/runit";
@@ -515,16 +515,8 @@ testUnless(
       `test -e /etc/runit/${MARKER}`,
       `${init} 6 || echo failed $?`,
     ].join("\n");
-    const result = await sb.run("unshare", [
-      "--pid",
-      "--fork",
-      "--mount-proc",
-      "--mount",
-      "--kill-child",
-      "sh",
-      "-c",
-      script,
-    ]);
+    const [unshare, ...args] = UNSHARE;
+    const result = await sb.run(unshare, [...args, "sh", "-c", script]);
     assertEquals(result.code, 0, result.stderr);
     assertEquals(result.stdout, "100 0\n100 100\n100 0\nusage 0\nusage 0\nusage 0\nfailed 111\n");
     const usage = `usage: ${init} 0|6\n\n`;

@@ -8,7 +8,18 @@
  * @module
  */
 
-import { AT_FDCWD, closeFd, LOCK, O, openAt, readFd, statAt, waitLock, writeFd } from "./fs.ts";
+import {
+  AT_FDCWD,
+  closeFd,
+  LOCK,
+  O,
+  openAt,
+  readFd,
+  statAt,
+  tryLock,
+  waitLock,
+  writeFd,
+} from "./fs.ts";
 import { errno, libc } from "./libc.ts";
 import { Errno, SysError } from "./errno.ts";
 
@@ -124,7 +135,7 @@ export async function logoutUtmp(line: Uint8Array, options: LogoutOptions = {}):
     what: "open",
   });
   try {
-    await lockExclusive(fd);
+    if (!tryLock(fd, LOCK.EX)) await waitLock(fd, LOCK.EX);
     const wanted = new Uint8Array(Math.min(line.length + 1, UT_SIZE.line));
     wanted.set(line.subarray(0, wanted.length));
     const record = new Uint8Array(layout.size);
@@ -171,7 +182,7 @@ export async function appendWtmpLogout(
     what: "open",
   });
   try {
-    await lockExclusive(fd);
+    if (!tryLock(fd, LOCK.EX)) await waitLock(fd, LOCK.EX);
     const size = statAt(fd, "")?.size;
     if (size === undefined) throw new SysError("write", Errno.ENOENT);
     const record = new Uint8Array(layout.size);
@@ -194,15 +205,6 @@ export async function appendWtmpLogout(
   } finally {
     closeFd(fd);
   }
-}
-
-/** flock(2) LOCK_EX, waiting as runit's lock_ex does; throws SysError "lock". */
-async function lockExclusive(fd: number): Promise<void> {
-  // A bad descriptor is the only failure; flock -n tells it apart from a wait.
-  if (libc().flock(fd, LOCK.EX | LOCK.NB) === 0) return;
-  const code = errno();
-  if (code !== Errno.EAGAIN) throw new SysError("lock", code);
-  await waitLock(fd, LOCK.EX);
 }
 
 /** One read of a whole record: its byte count (0 at the end, -1 on error). */
