@@ -10,11 +10,13 @@ import {
   alive,
   bin,
   debianTest,
+  exists,
   pidOf,
   processesUnder,
   readText,
   Sandbox,
   type Started,
+  testUnless,
   waitRunning,
   waitUntil,
 } from "./helpers.ts";
@@ -355,3 +357,32 @@ Deno.test("adopt: a process's start time and working directory from /proc", asyn
     closeFd(there);
   }
 });
+
+testUnless(
+  "status is written before pid and stat: whoever sees the new pid finds status naming it",
+  exists("/usr/bin/strace") ? undefined : "strace is not installed",
+  async () => {
+    // A crash right after a start must leave status naming the new process, or
+    // the next supervisor starts a second copy; sv, and scripts, look at pid and stat.
+    await using sb = await Sandbox.create();
+    const dir = await sb.service("web", { run: "exec sleep 1000" });
+    const trace = `${sb.dir}/renames`;
+    sb.start("strace", [
+      "-f",
+      "-e",
+      "trace=rename,renameat,renameat2",
+      "-o",
+      trace,
+      `${await bin()}/runsv`,
+      dir,
+    ]);
+    const pid = await waitRunning(dir);
+    await waitUntil(() => readText(trace).includes("stat.new"), { what: "the traced renames" });
+    const renamed = readText(trace).split("\n").flatMap((line) =>
+      /"supervise\/(status|pid|stat)\.new"/.exec(line)?.[1] ?? []
+    );
+    const pids = renamed.flatMap((file, index) => file === "pid" ? [index] : []);
+    assertOk(pids.length >= 2, `pid written at start-up and for ${pid}: ${renamed}`);
+    for (const index of pids) assertEquals(renamed[index - 1], "status", renamed.join(" "));
+  },
+);

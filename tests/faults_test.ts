@@ -255,6 +255,9 @@ testUnless(
         text,
         `runsv ${dir}: warning: unable to write supervise/status.new: out of disk space\n`,
       );
+      // Keep it full: the down state's empty pid file freed a page (as Debian's runsv's
+      // does), which the restart after runsv's one-second pause would otherwise find.
+      await fillUp(sb, supervise);
       // Stale while the disk is full, and `sv restart` waits for it...
       const running = await waitUntil(
         () => processesUnder(dir).find((pid) => service(pid) && pid !== first) ?? 0,

@@ -900,30 +900,26 @@ export class Supervisor {
   }
 
   /**
-   * Write pid (when changed), stat and status, each atomically. A failure
-   * (a full or failing file system) is reported once, and the files are
-   * written again every {@link STATUS_RETRY_MS} until it succeeds, so that
-   * `sv` never sees a stale state for longer (runsv waits for the next event).
+   * Write status, then pid (when changed) and stat, each atomically. status
+   * goes first because it is what a supervisor started after a crash adopts
+   * by: whoever sees the new pid or stat (sv, a script that then kills us)
+   * finds status already naming the process. A failure (a full or failing
+   * file system) is reported once, and the files are written again every
+   * {@link STATUS_RETRY_MS} until it succeeds, so that `sv` never sees a
+   * stale state for longer (runsv waits for the next event).
    */
   #updateStatus(unit: Unit): void {
     const dir = this.#serviceFd;
     const base = `${unit.prefix}supervise/`;
-    const failures: string[] = [];
     const attempt = (write: () => void) => {
       try {
         write();
+        return undefined;
       } catch (error) {
-        failures.push(messageOf(error));
+        return messageOf(error);
       }
     };
-    if (unit.writtenPid !== unit.pid) {
-      attempt(() => {
-        replaceFileAt(dir, `${base}pid`, encoder.encode(unit.pid ? `${unit.pid}\n` : ""));
-        unit.writtenPid = unit.pid;
-      });
-    }
-    attempt(() => replaceFileAt(dir, `${base}stat`, encoder.encode(`${formatStat(unit)}\n`)));
-    attempt(() =>
+    const status = attempt(() =>
       replaceFileAt(
         dir,
         `${base}status`,
@@ -938,8 +934,15 @@ export class Supervisor {
         }),
       )
     );
-    // runsv ignores failed writes of pid and stat: a failure of status is what it reports.
-    this.#statusOutcome(unit, failures.at(-1));
+    const pid = unit.writtenPid === unit.pid ? undefined : attempt(() => {
+      replaceFileAt(dir, `${base}pid`, encoder.encode(unit.pid ? `${unit.pid}\n` : ""));
+      unit.writtenPid = unit.pid;
+    });
+    const stat = attempt(() =>
+      replaceFileAt(dir, `${base}stat`, encoder.encode(`${formatStat(unit)}\n`))
+    );
+    // status's failure is what runsv reports; then stat's, then pid's.
+    this.#statusOutcome(unit, status ?? stat ?? pid);
   }
 
   /** Note how a status update went: report a new failure once, retry until it succeeds. */
